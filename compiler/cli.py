@@ -1,0 +1,77 @@
+"""`af`: flags → library call → render → exit code.
+
+Imports stay lazy: `af validate` loads only the compiler stages it runs, never the runtime,
+FastAPI, SQLAlchemy, NATS or a Kubernetes client. Exit codes (SPEC §2): 0 success, 1 the input
+has errors, 2 usage or environment problems. Bad input never produces a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"af: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="af", description="AgentFlow: compile AI-agent workflows from git.")
+    parser.add_argument("--version", action="version", version=f"af {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_Parser)
+    validate = commands.add_parser("validate", help="check a repository; writes nothing")
+    validate.add_argument("path", nargs="?", default=".", metavar="PATH")
+    validate.add_argument("--env", metavar="ENV", help="also check this environment's constraints")
+    validate.add_argument("--format", choices=FORMATS, default="text")
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    validate.set_defaults(handler=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .diagnostics import UsageError
+
+    try:
+        return int(args.handler(args))
+    except UsageError as error:
+        print(f"af: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # one clear line, never a traceback (SPEC §2)
+        print(f"af: internal error: {type(error).__name__}: {error} "
+              "(please report this with the input that caused it)", file=sys.stderr)
+        return 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .diagnostics import UsageError
+    from .pipeline import validate_snapshot
+    from .renderers import RENDERERS, Summary
+    from .source import read_folder
+
+    root = Path(args.path)
+    if not root.is_dir():
+        raise UsageError(f"{args.path}: not a directory")
+    result = validate_snapshot(read_folder(root), environment=args.env)
+    report = result.report
+    diagnostics = report.diagnostics(strict=args.strict)
+    summary = Summary(
+        errors=sum(d.severity == "error" for d in diagnostics),
+        warnings=sum(d.severity == "warning" for d in diagnostics),
+        files=report.files_checked,
+    )
+    print(RENDERERS[args.format](diagnostics, summary))
+    return 1 if summary.errors else 0

@@ -1,0 +1,105 @@
+"""Every diagnostic code the compiler can emit, in one registry.
+
+Families follow the pipeline: AF1xx loading, AF2xx schema, AF3xx references, AF4xx workflow
+graphs, AF5xx CEL, AF6xx permissions and policies, AF7xx templates, AF8xx git, bundle and
+environment. A retired number stays here as a comment and is never reused: users grep for
+codes, suppress them and link to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    id: str
+    """The stable identifier, e.g. ``AF401``."""
+    title: str
+    """A short name for the rule; SARIF uses it as the rule description."""
+    severity: Severity
+    """Default severity; ``--strict`` turns warnings into errors."""
+
+
+REGISTRY: dict[str, Code] = {}
+
+
+def _code(id: str, title: str, severity: Severity = "error") -> Code:
+    assert id not in REGISTRY, f"duplicate diagnostic code {id}"
+    code = Code(id, title, severity)
+    REGISTRY[id] = code
+    return code
+
+
+# AF1xx: files and YAML
+YAML_SYNTAX: Final = _code("AF101", "YAML syntax error")
+DUPLICATE_KEY: Final = _code("AF102", "duplicate mapping key")
+ALIAS_FORBIDDEN: Final = _code("AF103", "YAML anchors and aliases are not allowed")
+YAML11_BOOLEAN: Final = _code("AF104", "ambiguous YAML 1.1 boolean", "warning")
+TOO_DEEP: Final = _code("AF105", "nesting too deep")
+NOT_UTF8: Final = _code("AF106", "file is not UTF-8 text")
+FILE_TOO_LARGE: Final = _code("AF107", "file too large")
+MULTI_DOCUMENT: Final = _code("AF108", "more than one YAML document in a file")
+NON_STRING_KEY: Final = _code("AF109", "mapping key is not a string")
+NOT_A_RESOURCE: Final = _code("AF110", "document is not a resource mapping")
+EMPTY_DOCUMENT: Final = _code("AF111", "file has no YAML document")
+TOO_MANY_NODES: Final = _code("AF112", "document too large")
+UNREADABLE_FILE: Final = _code("AF113", "file cannot be read")
+
+# AF2xx: schema
+MISSING_FIELD: Final = _code("AF201", "required field missing")
+UNKNOWN_FIELD: Final = _code("AF202", "unknown field")
+WRONG_TYPE: Final = _code("AF203", "wrong type")
+INVALID_VALUE: Final = _code("AF204", "invalid value")
+UNKNOWN_KIND: Final = _code("AF205", "unknown kind")
+BAD_API_VERSION: Final = _code("AF206", "unsupported apiVersion")
+BAD_NAME: Final = _code("AF207", "invalid resource name")
+BAD_DURATION: Final = _code("AF208", "invalid duration")
+BAD_QUANTITY: Final = _code("AF209", "invalid size or CPU quantity")
+BAD_SEMVER: Final = _code("AF210", "invalid semantic version")
+BAD_USER_SCHEMA: Final = _code("AF211", "invalid JSON Schema")
+BAD_PERMISSION: Final = _code("AF212", "unknown or malformed permission")
+BAD_RANGE: Final = _code("AF213", "invalid version range")
+
+# AF3xx: references between resources
+UNKNOWN_AGENT: Final = _code("AF301", "unknown agent")
+UNKNOWN_TOOL: Final = _code("AF302", "unknown tool")
+UNKNOWN_ROLE: Final = _code("AF303", "unknown role")
+UNKNOWN_WORKFLOW: Final = _code("AF304", "unknown workflow")
+UNKNOWN_TEMPLATE: Final = _code("AF305", "unknown template")
+DUPLICATE_NAME: Final = _code("AF306", "duplicate resource name")
+MISSING_PROJECT: Final = _code("AF307", "no Project resource")
+DUPLICATE_PROJECT: Final = _code("AF308", "more than one Project resource")
+UNKNOWN_POLICY_PACK: Final = _code("AF309", "unknown policy pack")
+DUPLICATE_ROLE: Final = _code("AF310", "role defined by more than one policy")
+UNKNOWN_ENVIRONMENT: Final = _code("AF311", "unknown environment")
+TOOL_NOT_ON_AGENT: Final = _code("AF312", "step uses a tool its agent does not list")
+
+# AF4xx: workflow graphs
+UNKNOWN_STATE: Final = _code("AF401", "unknown state")
+UNREACHABLE_STATE: Final = _code("AF402", "state unreachable from the initial state")
+NO_PATH_TO_FINAL: Final = _code("AF403", "state cannot reach a final state")
+NO_EXIT: Final = _code("AF404", "non-final state has no outgoing transition")
+DEAD_TRANSITION: Final = _code("AF405", "transition after an unconditional one never fires", "warning")
+FINAL_WITH_EXIT: Final = _code("AF406", "final state has outgoing transitions", "warning")
+TIMEOUT_EXCEEDS_WORKFLOW: Final = _code("AF407", "timeout does not fit in the workflow timeout")
+BAD_RETRY: Final = _code("AF408", "retry bounds are not sane")
+CONFLICTING_ROUTING: Final = _code("AF409", "state mixes transitions and on_success")
+BT_CHILDREN: Final = _code("AF410", "behavior-tree node has the wrong number of children")
+BT_TOO_DEEP: Final = _code("AF411", "behavior tree too deep")
+LLM_TEMPERATURE: Final = _code("AF412", "planner temperature too high")
+LLM_MAX_STEPS: Final = _code("AF413", "planner maxSteps out of bounds")
+LLM_DECISIONS: Final = _code("AF414", "planner allowedDecisions empty or repeated")
+LLM_FALLBACK: Final = _code("AF415", "planner fallback is not an FSM workflow")
+DEAD_BT_BRANCH: Final = _code("AF416", "branch after an unconditional one never runs", "warning")
+NO_FINAL_STATES: Final = _code("AF417", "workflow has no final states")
+
+# AF5xx: CEL expressions (semantic-safety issue)
+# AF6xx: permissions, roles, policies and exec profiles (semantic-safety issue)
+# AF7xx: templates and versions (templates issue)
+
+# AF8xx: git, bundle and environment
+COMPILER_NOT_ADMITTED: Final = _code("AF801", "afVersion does not admit this compiler")

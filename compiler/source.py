@@ -1,0 +1,90 @@
+"""Repository snapshot: a folder (or, later, a git revision) → the files the compiler reads.
+
+Input: a path. Output: a `Snapshot` of repo-relative POSIX paths with their bytes, each file read
+exactly once. Nothing outside the repository is read: symlinks that leave it are refused, and no
+file is read past `MAX_FILE_BYTES`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Resource files are small; anything larger is almost certainly a mistake (or an attack)."""
+
+RESOURCE_SUFFIXES = (".yaml", ".yml")
+TEMPLATE_SUFFIXES = (".j2",)
+_SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A 1-based position in a source file."""
+
+    line: int
+    column: int
+
+
+FILE_START = Span(1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str
+    """Repo-relative POSIX path."""
+    data: bytes
+    """The file's bytes, or its first `MAX_FILE_BYTES + 1` bytes when it is larger."""
+    problem: str | None = None
+    """Why the file could not be read in full (too large, a link out of the repo)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    root: str
+    """How the user named the repository, for messages only: never part of a bundle."""
+    files: tuple[SourceFile, ...]
+    """Sorted by path."""
+
+    def resource_files(self) -> tuple[SourceFile, ...]:
+        return tuple(f for f in self.files if f.path.endswith(RESOURCE_SUFFIXES))
+
+    def get(self, path: str) -> SourceFile | None:
+        for source in self.files:
+            if source.path == path:
+                return source
+        return None
+
+
+def read_folder(root: Path) -> Snapshot:
+    """Read every resource and template file below ``root`` (hidden folders are skipped)."""
+    resolved_root = root.resolve()
+    files: list[SourceFile] = []
+    for dirpath, dirnames, filenames in os.walk(resolved_root):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS
+        )
+        for filename in filenames:
+            if filename.startswith(".") or not filename.endswith(
+                RESOURCE_SUFFIXES + TEMPLATE_SUFFIXES
+            ):
+                continue
+            path = Path(dirpath) / filename
+            relative = path.relative_to(resolved_root).as_posix()
+            files.append(_read_file(path, relative, resolved_root))
+    files.sort(key=lambda f: f.path)
+    return Snapshot(root=str(root), files=tuple(files))
+
+
+def _read_file(path: Path, relative: str, root: Path) -> SourceFile:
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root):
+            return SourceFile(relative, b"", "is a symbolic link to a file outside the repository")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return SourceFile(relative, b"", error.strerror or "cannot be read")
+    return SourceFile(relative, data)

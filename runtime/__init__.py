@@ -1,0 +1,1 @@
+"""AgentFlow runtime: loads compiled bundles and executes them. Never imports the compiler."""

@@ -1,0 +1,35 @@
+"""Every fixture repo under tests/fixtures/cases reports exactly what its `# expect:` markers say.
+
+Each case is a small repository; each marker names a code (and optionally a column) on the line
+where the diagnostic must point. Unexpected diagnostics fail the case too, so a case proves both
+that a check fires and that nothing else does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentflow.compiler.pipeline import validate_snapshot
+from agentflow.compiler.source import read_folder
+from tests.conftest import FIXTURES
+from tests.expectations import collect_expectations, compare
+
+CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
+
+
+def diagnostics_for(repo: Path) -> list[dict[str, object]]:
+    report = validate_snapshot(read_folder(repo)).report
+    return [
+        {"file": d.file, "line": d.line, "column": d.column, "code": d.code, "message": d.message}
+        for d in report.diagnostics()
+    ]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_reports_exactly_its_expectations(case: Path) -> None:
+    expected = collect_expectations(case)
+    assert expected, f"{case.name} has no '# expect:' markers"
+    problems = compare(expected, diagnostics_for(case))
+    assert not problems, "\n".join(problems)

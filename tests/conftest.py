@@ -1,0 +1,52 @@
+"""Shared fixtures: a real `af` subprocess, and a hermetic (no-network) session."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_REPO = ROOT / "examples" / "repo"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class AfResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_af(*args: str | os.PathLike[str], cwd: Path | None = None, timeout: float = 120,
+           env: dict[str, str] | None = None) -> AfResult:
+    """Run the real `af` command, as a user would, in a subprocess."""
+    command = [sys.executable, "-m", "agentflow.compiler", *map(str, args)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                               env={**os.environ, **(env or {})})
+    return AfResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Compiler tests never reach the network (services tests opt out with a marker)."""
+    if request.node.get_closest_marker("services"):
+        yield
+        return
+
+    def guard(self: socket.socket, address: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"network access in a hermetic test: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guard)
+    yield
