@@ -17,7 +17,8 @@ def parse_range(text: str) -> object | None:
     import nodesemver
 
     try:
-        return nodesemver.make_range(text, loose=False)
+        range_: object = nodesemver.make_range(text, loose=False)
+        return range_
     except (ValueError, TypeError):
         return None
 
@@ -30,13 +31,32 @@ def admits(range_text: str, version: str) -> bool:
 
 def check_compatibility(index: Index, report: Report, compiler_version: str = __version__) -> None:
     if index.project is not None:
-        _check(index.project, ("spec", "afVersion"), index.project.spec.af_version,
-               compiler_version, report)
+        _check(
+            index.project,
+            ("spec", "afVersion"),
+            index.project.spec.af_version,
+            compiler_version,
+            report,
+        )
+    for instance in index.all("TemplateInstance"):
+        if parse_range(instance.spec.version) is None:
+            report.add(
+                codes.BAD_RANGE,
+                instance.file,
+                instance.doc.span(("spec", "version")),
+                f"{instance.spec.version!r} is not a valid version range",
+                hint="write '~1.2', '1.x', '>=1.5 <2.0', '^1.2.0' or an exact '1.2.3'",
+            )
     for template in index.all("Template"):
         compatibility = template.spec.compatibility
         if compatibility is not None:
-            _check(template, ("spec", "compatibility", "afVersion"), compatibility.af_version,
-                   compiler_version, report)
+            _check(
+                template,
+                ("spec", "compatibility", "afVersion"),
+                compatibility.af_version,
+                compiler_version,
+                report,
+            )
 
 
 def _check(
@@ -44,10 +64,18 @@ def _check(
 ) -> None:
     span = resource.doc.span(path)
     if parse_range(range_text) is None:
-        report.add(codes.BAD_RANGE, resource.file, span,
-                   f"{range_text!r} is not a valid version range",
-                   hint="write an npm-style range such as '>=0.1 <1.0' or '^0.1'")
+        report.add(
+            codes.BAD_RANGE,
+            resource.file,
+            span,
+            f"{range_text!r} is not a valid version range",
+            hint="write an npm-style range such as '>=0.1 <1.0' or '^0.1'",
+        )
     elif not admits(range_text, version):
-        report.add(codes.COMPILER_NOT_ADMITTED, resource.file, span,
-                   f"afVersion {range_text!r} does not admit this compiler ({version})",
-                   hint="widen the range, or use a compiler version it admits")
+        report.add(
+            codes.COMPILER_NOT_ADMITTED,
+            resource.file,
+            span,
+            f"afVersion {range_text!r} does not admit this compiler ({version})",
+            hint="widen the range, or use a compiler version it admits",
+        )

@@ -69,8 +69,13 @@ class Report:
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         for diagnostic in diagnostics:
-            key = (diagnostic.code, diagnostic.file, diagnostic.line, diagnostic.column,
-                   diagnostic.message)
+            key = (
+                diagnostic.code,
+                diagnostic.file,
+                diagnostic.line,
+                diagnostic.column,
+                diagnostic.message,
+            )
             self._items.setdefault(key, diagnostic)
 
     def diagnostics(self, *, strict: bool = False) -> list[Diagnostic]:

@@ -1,10 +1,38 @@
-"""Workflow graphs (placeholder until the graph checks land)."""
+"""Workflow graphs: each workflow is checked by its planner's checks.   AF4xx
+
+Input: the `Index` of validated resources. Output: diagnostics only. The checks per planner sit
+behind one `WorkflowCheck` protocol in a dict registry, so a new planner adds a module and an
+entry: `graph_fsm` (states and transitions), `graph_bt` (behavior trees) and `graph_llm` (the
+LLM planner's bounds), with step timing shared in `graph_timing`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Protocol
+
 from .diagnostics import Report
+from .graph_bt import check_bt
+from .graph_fsm import check_fsm
+from .graph_llm import check_llm
 from .refs import Index
+from .schema import Resource
+
+
+class WorkflowCheck(Protocol):
+    def __call__(self, index: Index, workflow: Resource, report: Report) -> None: ...
+
+
+CHECKS: Mapping[str, WorkflowCheck] = MappingProxyType(
+    {"fsm": check_fsm, "bt": check_bt, "llm": check_llm}
+)
+"""Planner name → the checks for its workflows."""
 
 
 def check_workflows(index: Index, report: Report) -> None:
-    del index, report
+    """Check every workflow, duplicates included, with its planner's checks."""
+    for workflow in index.all("Workflow"):
+        check = CHECKS.get(workflow.spec.planner)
+        if check is not None:
+            check(index, workflow, report)

@@ -45,6 +45,8 @@ class Document:
     """Where the key of each mapping entry stands."""
     yaml11_booleans: frozenset[Path] = frozenset()
     """Plain ``yes``/``no``/``on``/``off`` values: strings here, booleans to YAML 1.1."""
+    rejected: frozenset[Path] = frozenset()
+    """Values the loader already reported (an alias, an unsupported tag): later stages skip them."""
     origin: str | None = None
     """For a rendered template asset: the instance file that produced it."""
 
@@ -62,15 +64,42 @@ class Document:
     def key_span(self, path: Path) -> Span:
         return self.span(path, key=True)
 
+    def is_rejected(self, path: Path) -> bool:
+        """Whether ``path`` is, or lies inside, a value the loader already reported."""
+        return any(path[:i] in self.rejected for i in range(len(path) + 1))
+
 
 def load_documents(files: tuple[SourceFile, ...], report: Report) -> tuple[Document, ...]:
     """Compose every resource file; files that fail to load report and are left out."""
     documents = []
     for source in files:
         document = load_document(source, report)
-        if document is not None and is_resource(document.data):
+        if document is None:
+            continue
+        if is_resource(document.data):
             documents.append(document)
+        elif _in_resource_place(source.path):
+            report.add(
+                codes.NOT_A_RESOURCE,
+                source.path,
+                document.span(()),
+                "this file is where resources live, but it is not an AgentFlow resource",
+                hint=f"start it with 'apiVersion: {API_GROUP}v1' and a 'kind:' "
+                f"({', '.join(KINDS)})",
+            )
     return tuple(documents)
+
+
+RESOURCE_FOLDERS = ("agents/", "tools/", "workflows/", "policies/")
+
+
+def _in_resource_place(path: str) -> bool:
+    """The conventional places of SPEC §1: YAML there must be a resource."""
+    return (
+        path == "af.yaml"
+        or path.startswith(RESOURCE_FOLDERS)
+        or (path.startswith("templates/") and path.endswith("/template.yaml"))
+    )
 
 
 def is_resource(data: JSON) -> bool:
@@ -91,9 +120,13 @@ def load_document(source: SourceFile, report: Report) -> Document | None:
         report.add(codes.UNREADABLE_FILE, source.path, FILE_START, f"file {source.problem}")
         return None
     if len(source.data) > MAX_FILE_BYTES:
-        report.add(codes.FILE_TOO_LARGE, source.path, FILE_START,
-                   f"file is larger than {MAX_FILE_BYTES // 1024} KiB",
-                   hint="split it into several resources, one per file")
+        report.add(
+            codes.FILE_TOO_LARGE,
+            source.path,
+            FILE_START,
+            f"file is larger than {MAX_FILE_BYTES // 1024} KiB",
+            hint="split it into several resources, one per file",
+        )
         return None
     text = decode_text(source, report)
     if text is None:
@@ -105,16 +138,33 @@ def decode_text(source: SourceFile, report: Report) -> str | None:
     """UTF-8 (a BOM is allowed); binary or mis-encoded files report where the bad byte is."""
     data = source.data
     if b"\x00" in data:
-        report.add(codes.NOT_UTF8, source.path, _byte_span(data, data.index(b"\x00")),
-                   "file is binary (it contains a NUL byte)")
+        report.add(
+            codes.NOT_UTF8,
+            source.path,
+            _byte_span(data, data.index(b"\x00")),
+            "file is binary (it contains a NUL byte)",
+        )
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        report.add(codes.NOT_UTF8, source.path, _byte_span(data, error.start),
-                   f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})",
-                   hint="save the file as UTF-8")
+        report.add(
+            codes.NOT_UTF8,
+            source.path,
+            _byte_span(data, error.start),
+            f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})",
+            hint="save the file as UTF-8",
+        )
         return None
+
+
+def _yaml_text(value: JSON) -> str:
+    """A scalar as YAML writes it: ``null``, ``true``, ``1.5``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
 
 
 def _byte_span(data: bytes, offset: int) -> Span:
@@ -134,8 +184,12 @@ _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _YAML11_BOOL = re.compile(r"y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF")
 _CORE_TAGS = {
-    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "!",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "!",
 }
 
 
@@ -187,12 +241,16 @@ class _Composer:
         self.value_spans: dict[Path, Span] = {}
         self.key_spans: dict[Path, Span] = {}
         self.yaml11: set[Path] = set()
+        self.rejected: set[Path] = set()
+        self.reported_anchors: set[str] = set()
         self.stack: list[_Frame] = []
         self.root: JSON = _DISCARD
         self.nodes = 0
 
     def compose(self) -> Document | None:
-        loader = yaml.CSafeLoader(self.text) if yaml.__with_libyaml__ else yaml.SafeLoader(self.text)
+        loader = (
+            yaml.CSafeLoader(self.text) if yaml.__with_libyaml__ else yaml.SafeLoader(self.text)
+        )
         try:
             return self._compose(loader)
         except yaml.MarkedYAMLError as error:
@@ -211,31 +269,34 @@ class _Composer:
     def _compose(self, loader: yaml.CSafeLoader | yaml.SafeLoader) -> Document | None:
         documents = 0
         while loader.check_event():
-            event = loader.get_event()
+            event: Any = loader.get_event()
             span = Span(event.start_mark.line + 1, event.start_mark.column + 1)
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    self.report.add(codes.MULTI_DOCUMENT, self.file, span,
-                                    "a resource file holds exactly one YAML document",
-                                    hint="move each document after '---' into a file of its own")
+                    self.report.add(
+                        codes.MULTI_DOCUMENT,
+                        self.file,
+                        span,
+                        "a resource file holds exactly one YAML document",
+                        hint="move each document after '---' into a file of its own",
+                    )
                     return None
             elif isinstance(event, yaml.ScalarEvent):
-                self._scalar(event, span)
+                if not self._scalar(event, span):
+                    return None
             elif isinstance(event, yaml.AliasEvent):
-                self.report.add(codes.ALIAS_FORBIDDEN, self.file, span,
-                                f"alias '*{event.anchor}' is not allowed",
-                                hint="write the value out; anchors and aliases make resources "
-                                     "hard to review and can expand without bound")
-                self._attach(None, span)
+                if not self._alias(event, span):
+                    return None
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if not self._open(event, span):
                     return None
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 self._close()
-        if documents == 0 or self.root is _DISCARD:
-            self.report.add(codes.EMPTY_DOCUMENT, self.file, FILE_START,
-                            "file is empty; it is ignored", severity="warning")
+        if documents == 0 or self.root is _DISCARD or self.root is None:  # None: a bare '---'
+            self.report.add(
+                codes.EMPTY_DOCUMENT, self.file, FILE_START, "file is empty; it is ignored"
+            )
             return None
         return Document(
             file=self.file,
@@ -243,13 +304,53 @@ class _Composer:
             value_spans=self.value_spans,
             key_spans=self.key_spans,
             yaml11_booleans=frozenset(self.yaml11),
+            rejected=frozenset(self.rejected),
         )
+
+    def _alias(self, event: yaml.AliasEvent, span: Span) -> bool:
+        """Reported once per anchor: an alias bomb repeats a few aliases many times."""
+        if not self._count_node(span):
+            return False
+        if event.anchor not in self.reported_anchors:
+            self.reported_anchors.add(str(event.anchor))
+            self.report.add(
+                codes.ALIAS_FORBIDDEN,
+                self.file,
+                span,
+                f"alias '*{event.anchor}' is not allowed",
+                hint="write the value out; anchors and aliases make resources "
+                "hard to review and can expand without bound",
+            )
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and isinstance(parent.container, dict) and parent.key is None:
+            parent.key = _DISCARD  # an alias as a key: the whole entry is dropped
+            return True
+        self._reject(parent)
+        self._attach(None, span)
+        return True
+
+    def _reject(self, parent: _Frame | None) -> None:
+        """The value about to be attached was reported: later stages leave it alone."""
+        path = self._value_path(parent)
+        if path is not None:
+            self.rejected.add(path)
+
+    def _value_path(self, parent: _Frame | None) -> Path | None:
+        """Where the next value lands, or ``None`` when it is dropped."""
+        if parent is None:
+            return ()
+        if parent.discard or (
+            isinstance(parent.container, dict) and not isinstance(parent.key, str)
+        ):
+            return None
+        return self._child_path(parent)
 
     def _count_node(self, span: Span) -> bool:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            self.report.add(codes.TOO_MANY_NODES, self.file, span,
-                            f"document has more than {MAX_NODES} values")
+            self.report.add(
+                codes.TOO_MANY_NODES, self.file, span, f"document has more than {MAX_NODES} values"
+            )
             return False
         return True
 
@@ -257,20 +358,27 @@ class _Composer:
         if not self._count_node(span):
             return False
         if len(self.stack) >= MAX_DEPTH:
-            self.report.add(codes.TOO_DEEP, self.file, span,
-                            f"nesting deeper than {MAX_DEPTH} levels")
+            self.report.add(
+                codes.TOO_DEEP, self.file, span, f"nesting deeper than {MAX_DEPTH} levels"
+            )
             return False
-        self._check_tag(event, span)
+        bad_tag = self._check_tag(event, span)
         container: dict[str, JSON] | list[JSON]
         container = {} if isinstance(event, yaml.MappingStartEvent) else []
         parent = self.stack[-1] if self.stack else None
         if parent is not None and isinstance(parent.container, dict) and parent.key is None:
             # A mapping or sequence used as a key: reject it and drop its whole subtree.
-            self.report.add(codes.NON_STRING_KEY, self.file, span,
-                            "mapping keys must be strings, not a mapping or sequence")
+            self.report.add(
+                codes.NON_STRING_KEY,
+                self.file,
+                span,
+                "mapping keys must be strings, not a mapping or sequence",
+            )
             parent.key = _DISCARD
             self.stack.append(_Frame(parent.path, container, discard=True, is_key=True))
             return True
+        if bad_tag:
+            self._reject(parent)
         path = self._child_path(parent)
         discard = parent is not None and (parent.discard or parent.key is _DISCARD)
         if not discard:
@@ -288,21 +396,25 @@ class _Composer:
         else:
             self.root = value
 
-    def _scalar(self, event: yaml.ScalarEvent, span: Span) -> None:
+    def _scalar(self, event: yaml.ScalarEvent, span: Span) -> bool:
         if not self._count_node(span):
-            return
-        self._check_tag(event, span)
+            return False
+        bad_tag = self._check_tag(event, span)
         plain = event.implicit[0] and not event.style
         value: JSON = resolve_plain(event.value) if plain else event.value
         if event.tag and event.tag != "!":
             value = self._explicit(event.tag, event.value, value)
         parent = self.stack[-1] if self.stack else None
         if parent is not None and isinstance(parent.container, dict) and parent.key is None:
-            self._key(parent, value, span)
-            return
-        if plain and isinstance(value, str) and _YAML11_BOOL.fullmatch(value) and parent:
-            self.yaml11.add(self._child_path(parent))
+            self._key(parent, value, span, event.value)
+            return True
+        path = self._value_path(parent)
+        if plain and isinstance(value, str) and _YAML11_BOOL.fullmatch(value) and path:
+            self.yaml11.add(path)
+        if bad_tag:
+            self._reject(parent)
         self._attach(value, span)
+        return True
 
     def _explicit(self, tag: str, text: str, default: JSON) -> JSON:
         if tag == "tag:yaml.org,2002:str":
@@ -312,25 +424,40 @@ class _Composer:
             return resolved if isinstance(resolved, int | float) else default
         return default
 
-    def _check_tag(self, event: yaml.NodeEvent, span: Span) -> None:
+    def _check_tag(self, event: yaml.NodeEvent, span: Span) -> bool:
+        """Report a tag outside the YAML core schema; whether there was one."""
         tag = getattr(event, "tag", None)
         if tag and tag not in _CORE_TAGS:
-            self.report.add(codes.YAML_SYNTAX, self.file, span,
-                            f"YAML tag '{tag}' is not supported",
-                            hint="resources are plain data: remove the tag")
+            self.report.add(
+                codes.YAML_SYNTAX,
+                self.file,
+                span,
+                f"YAML tag '{tag}' is not supported",
+                hint="resources are plain data: remove the tag",
+            )
+            return True
+        return False
 
-    def _key(self, frame: _Frame, value: JSON, span: Span) -> None:
+    def _key(self, frame: _Frame, value: JSON, span: Span, text: str) -> None:
         if not isinstance(value, str):
-            self.report.add(codes.NON_STRING_KEY, self.file, span,
-                            f"mapping key {value!r} is not a string",
-                            hint=f'quote it: "{value}"' if value is not None else None)
+            self.report.add(
+                codes.NON_STRING_KEY,
+                self.file,
+                span,
+                f"mapping key {_yaml_text(value)} is not a string",
+                hint=f'quote it: "{text}"' if text else None,
+            )
             frame.key = _DISCARD
             return
         if value in frame.seen:
             first = frame.seen[value]
-            self.report.add(codes.DUPLICATE_KEY, self.file, span,
-                            f"duplicate key '{value}'",
-                            hint=f"first defined at line {first.line}, column {first.column}")
+            self.report.add(
+                codes.DUPLICATE_KEY,
+                self.file,
+                span,
+                f"duplicate key '{value}'",
+                hint=f"first defined at line {first.line}, column {first.column}",
+            )
             frame.key = _DISCARD
             return
         frame.seen[value] = span

@@ -44,9 +44,10 @@ def _matcher(
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
-        if len(value) > max_length or not compiled.match(value):
+        if len(value) > max_length or not compiled.fullmatch(value):
             raise PydanticCustomError(
-                error_type, "'{value}' is not a valid {what} (for example {example})",
+                error_type,
+                "'{value}' is not a valid {what} (for example {example})",
                 {"value": value, "what": what, "example": example},
             )
         return value
@@ -55,24 +56,45 @@ def _matcher(
 
 
 Name = Annotated[
-    str, Strict(), Field(json_schema_extra={"pattern": NAME_PATTERN, "maxLength": 63}),
-    _matcher("af_name", NAME_PATTERN, "name (lowercase letters, digits and '-', at most 63)",
-             "kb-search", 63),
+    str,
+    Strict(),
+    Field(json_schema_extra={"pattern": NAME_PATTERN, "maxLength": 63}),
+    _matcher(
+        "af_name",
+        NAME_PATTERN,
+        "name (lowercase letters, digits and '-', at most 63)",
+        "kb-search",
+        63,
+    ),
 ]
 Duration = Annotated[
-    str, Strict(), Field(description="A duration: 500ms, 30s, 5m, 1h.", json_schema_extra={"pattern": DURATION_PATTERN}),
+    str,
+    Strict(),
+    Field(
+        description="A duration: 500ms, 30s, 5m, 1h.",
+        json_schema_extra={"pattern": DURATION_PATTERN},
+    ),
     _matcher("af_duration", DURATION_PATTERN, "duration", "500ms, 30s, 5m or 1h"),
 ]
 Quantity = Annotated[
-    str, Strict(), Field(description="A Kubernetes quantity: 256Mi, 500m.", json_schema_extra={"pattern": QUANTITY_PATTERN}),
+    str,
+    Strict(),
+    Field(
+        description="A Kubernetes quantity: 256Mi, 500m.",
+        json_schema_extra={"pattern": QUANTITY_PATTERN},
+    ),
     _matcher("af_quantity", QUANTITY_PATTERN, "quantity", "256Mi, 1Gi or 500m"),
 ]
 SemVer = Annotated[
-    str, Strict(), Field(description="A semantic version: 1.4.0.", json_schema_extra={"pattern": SEMVER_PATTERN}),
+    str,
+    Strict(),
+    Field(description="A semantic version: 1.4.0.", json_schema_extra={"pattern": SEMVER_PATTERN}),
     _matcher("af_semver", SEMVER_PATTERN, "semantic version", "1.4.0"),
 ]
 StateName = Annotated[
-    str, Strict(), Field(json_schema_extra={"pattern": STATE_PATTERN}),
+    str,
+    Strict(),
+    Field(json_schema_extra={"pattern": STATE_PATTERN}),
     _matcher("af_state", STATE_PATTERN, "state name", "knowledge_search"),
 ]
 VersionRange = Annotated[
@@ -106,12 +128,16 @@ class Model(BaseModel):
 
 class Metadata(Model):
     name: Name = Field(description="Unique per kind; DNS-label style.")
-    labels: dict[Str, Str] = Field(default_factory=dict)
+    labels: dict[Str, Str] = Field(
+        default_factory=dict, description="Key/value labels; Policy rules can match on them."
+    )
     annotations: dict[Str, Str] = Field(default_factory=dict)
 
 
 class Retry(Model):
-    max_attempts: Int = Field(alias="maxAttempts", ge=1, description="Attempts, the first included.")
+    max_attempts: Int = Field(
+        alias="maxAttempts", ge=1, description="Attempts, the first included."
+    )
     backoff: Literal["exponential", "linear", "constant"] = "exponential"
     initial_delay: Duration | None = Field(None, alias="initialDelay")
     max_delay: Duration | None = Field(None, alias="maxDelay")
@@ -143,7 +169,9 @@ class Environment(Model):
 
 class ProjectSpec(Model):
     version: SemVer = Field(description="The bundle version is derived from it.")
-    af_version: VersionRange = Field(alias="afVersion", description="Compilers that may build this repo.")
+    af_version: VersionRange = Field(
+        alias="afVersion", description="Compilers that may build this repo."
+    )
     description: Str = ""
     policy_packs: tuple[Name, ...] = Field((), alias="policyPacks")
     environments: dict[Name, Environment] = Field(default_factory=dict)
@@ -164,28 +192,40 @@ class Cost(Model):
 class _ToolBase(Model):
     version: SemVer
     description: Str = ""
-    input_schema: JsonObject | None = Field(None, alias="inputSchema")
-    output_schema: JsonObject | None = Field(None, alias="outputSchema")
+    input_schema: JsonObject | None = Field(
+        None, alias="inputSchema", description="A JSON Schema of the tool's input."
+    )
+    output_schema: JsonObject | None = Field(
+        None,
+        alias="outputSchema",
+        description="A JSON Schema of the tool's output; it types `output` in CEL conditions.",
+    )
     permissions: Permissions = Field(default_factory=dict)
-    timeout: Duration | None = None
+    timeout: Duration | None = Field(None, description="Timeout of one call.")
     resources: Resources | None = None
     cost: Cost | None = None
 
 
 class HttpTool(_ToolBase):
-    type: Literal["http"]
-    endpoint: Str
+    type: Literal["http"] = Field(description="http | mcp | python")
+    endpoint: Str = Field(description="The URL the tool calls.")
 
 
 class McpTool(_ToolBase):
-    type: Literal["mcp"]
-    mcp: McpRef
+    type: Literal["mcp"] = Field(description="http | mcp | python")
+    mcp: McpRef = Field(description="The MCP server and the tool on it.")
 
 
 class PythonTool(_ToolBase):
-    type: Literal["python"]
+    type: Literal["python"] = Field(description="http | mcp | python")
     entrypoint: Annotated[
-        str, Strict(), _matcher("af_entrypoint", ENTRYPOINT_PATTERN, "entrypoint", "mypkg.tools:search")
+        str,
+        Strict(),
+        Field(
+            description="The Python callable to run, module:function.",
+            json_schema_extra={"pattern": ENTRYPOINT_PATTERN},
+        ),
+        _matcher("af_entrypoint", ENTRYPOINT_PATTERN, "entrypoint", "mypkg.tools:search"),
     ]
 
 
@@ -213,13 +253,13 @@ class Residency(Model):
 
 
 class AgentSpec(Model):
-    type: Literal["llm", "http", "tool"]
+    type: Literal["llm", "http", "tool"] = Field(description="llm | http | tool")
     description: Str = ""
     role: Name | None = Field(None, description="An RBAC role defined by some Policy.")
     model: ModelRef | None = Field(None, description="Required for llm agents.")
     endpoint: Str | None = Field(None, description="Required for http agents.")
-    tools: tuple[Name, ...] = ()
-    concurrency: Int = Field(1, ge=1)
+    tools: tuple[Name, ...] = Field((), description="The Tools this agent may call.")
+    concurrency: Int = Field(1, ge=1, description="Runs at the same time, at most.")
     budget: Budget | None = None
     residency: Residency | None = None
     retry: Retry | None = None
@@ -229,22 +269,30 @@ class AgentSpec(Model):
 
 
 class Transition(Model):
-    condition: Cel | None = Field(None, description="CEL; without one, the transition is the default.")
+    condition: Cel | None = Field(
+        None, description="CEL; without one, the transition is the default."
+    )
     target: StateName
 
 
 class State(Model):
-    agent: Name
-    tool: Name | None = None
+    agent: Name = Field(description="The Agent that runs this step.")
+    tool: Name | None = Field(
+        None, description="A Tool the agent calls; the step's output is typed by its outputSchema."
+    )
     description: Str = ""
-    prompt: Str | None = None
-    input: JsonObject | None = None
-    output: JsonSchemaRef | None = None
+    prompt: Str | None = Field(
+        None, description="For llm agents; may use {{ input.x }}, {{ output.x }}, {{ state.x }}."
+    )
+    input: JsonObject | None = Field(
+        None, description="The step's input; string values may use {{ input.x }} and the like."
+    )
+    output: JsonSchemaRef | None = Field(None, description="The schema of the step's output.")
     transitions: tuple[Transition, ...] | None = Field(
         None, description="First match wins. Use either transitions or on_success."
     )
-    on_success: StateName | None = None
-    on_error: StateName | None = None
+    on_success: StateName | None = Field(None, description="The next state after success.")
+    on_error: StateName | None = Field(None, description="The next state after a failure.")
     timeout: Duration | None = None
     retry: Retry | None = None
 
@@ -256,10 +304,10 @@ class _WorkflowBase(Model):
 
 
 class FsmWorkflow(_WorkflowBase):
-    planner: Literal["fsm"] = "fsm"
-    initial_state: StateName
-    final_states: tuple[StateName, ...]
-    states: dict[StateName, State]
+    planner: Literal["fsm"] = Field("fsm", description="fsm (the default) | bt | llm")
+    initial_state: StateName = Field(description="The state a run starts in.")
+    final_states: tuple[StateName, ...] = Field(description="The states a run ends in.")
+    states: dict[StateName, State] = Field(description="Each state: one step, by name.")
 
 
 class Action(Model):
@@ -329,12 +377,15 @@ BtNode = Annotated[
     | Annotated[ActionN, Tag("action")]
     | Annotated[ConditionalSelectorN, Tag("conditional_selector")],
     Discriminator(_bt_node_kind),
-    Field(description="A behavior-tree node: a mapping with exactly one of " + ", ".join(BT_NODE_KINDS)),
+    Field(
+        description="A behavior-tree node: a mapping with exactly one of "
+        + ", ".join(BT_NODE_KINDS)
+    ),
 ]
 
 
 class BtWorkflow(_WorkflowBase):
-    planner: Literal["bt"]
+    planner: Literal["bt"] = Field(description="fsm (the default) | bt | llm")
     root: BtNode
 
 
@@ -349,7 +400,7 @@ class LlmPlanner(Model):
 
 
 class LlmWorkflow(_WorkflowBase):
-    planner: Literal["llm"]
+    planner: Literal["llm"] = Field(description="fsm (the default) | bt | llm")
     llm: LlmPlanner
 
 
@@ -361,7 +412,8 @@ def _planner(value: Any) -> str | None:
 
 
 WorkflowSpec = Annotated[
-    Annotated[FsmWorkflow, Tag("fsm")] | Annotated[BtWorkflow, Tag("bt")]
+    Annotated[FsmWorkflow, Tag("fsm")]
+    | Annotated[BtWorkflow, Tag("bt")]
     | Annotated[LlmWorkflow, Tag("llm")],
     Discriminator(_planner),
 ]
@@ -415,7 +467,9 @@ class PolicySpec(Model):
 
 class Parameter(Model):
     name: Annotated[
-        str, Strict(), Field(json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
+        str,
+        Strict(),
+        Field(json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
         _matcher("af_identifier", IDENTIFIER_PATTERN, "parameter name", "kb_domain"),
     ]
     type: Literal["string", "number", "integer", "boolean", "enum", "secret"]
@@ -440,9 +494,11 @@ class TemplateSpec(Model):
 
 
 class TemplateInstanceSpec(Model):
-    template: Name
-    version: VersionRange
-    parameters: dict[Str, Any] = Field(default_factory=dict)
+    template: Name = Field(description="The Template to render, by name.")
+    version: VersionRange = Field(description="Template versions that fit; the newest is used.")
+    parameters: dict[Str, Any] = Field(
+        default_factory=dict, description="Values for the template's parameters."
+    )
 
 
 # --- resources -----------------------------------------------------------------------------
@@ -451,41 +507,57 @@ API_VERSION = "agentflow.dev/v1"
 
 
 class _Resource(Model):
-    api_version: Literal["agentflow.dev/v1"] = Field(alias="apiVersion")
-    metadata: Metadata
+    api_version: Literal["agentflow.dev/v1"] = Field(
+        alias="apiVersion", description="Always agentflow.dev/v1."
+    )
+    metadata: Metadata = Field(description="The resource's name, labels and annotations.")
 
 
 class Project(_Resource):
+    """The repository's root (af.yaml): version, compatible compilers, environments."""
+
     kind: Literal["Project"]
     spec: ProjectSpec
 
 
 class Tool(_Resource):
+    """Something agents call (HTTP, MCP or Python), with the permissions it needs."""
+
     kind: Literal["Tool"]
     spec: ToolSpec
 
 
 class Agent(_Resource):
+    """A worker that workflow steps run on: an LLM, an HTTP service or a tool caller."""
+
     kind: Literal["Agent"]
     spec: AgentSpec
 
 
 class Workflow(_Resource):
+    """Agents chained by a planner: an FSM (the default), a behavior tree (bt) or an LLM."""
+
     kind: Literal["Workflow"]
     spec: WorkflowSpec
 
 
 class Policy(_Resource):
+    """RBAC roles, limits, sandbox defaults and CEL rules that resources must satisfy."""
+
     kind: Literal["Policy"]
     spec: PolicySpec
 
 
 class Template(_Resource):
+    """A versioned Jinja template of workflows (templates/<name>/<version>/template.yaml)."""
+
     kind: Literal["Template"]
     spec: TemplateSpec
 
 
 class TemplateInstance(_Resource):
+    """A workflow rendered at compile time from a Template and parameters."""
+
     kind: Literal["TemplateInstance"]
     spec: TemplateInstanceSpec
 
@@ -502,6 +574,16 @@ KIND_MODELS: dict[str, type[ResourceModel]] = {
 }
 
 
-for _model in (Parallel, Guarded, SequenceN, SelectorN, ParallelN, ConditionN, ActionN,
-               ConditionalSelectorN, BtWorkflow, Workflow):
+for _model in (
+    Parallel,
+    Guarded,
+    SequenceN,
+    SelectorN,
+    ParallelN,
+    ConditionN,
+    ActionN,
+    ConditionalSelectorN,
+    BtWorkflow,
+    Workflow,
+):
     _model.model_rebuild()

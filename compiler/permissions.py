@@ -1,7 +1,8 @@
 """Permission declarations: names and allow-lists, as tools need and roles grant them.   AF212
 
-Input: a `Document` (Tool or Policy). Output: diagnostics only. Checks the syntax of every
-permission a tool declares or a role grants; whether a grant covers a need is the policy stage's.
+Input: a `Document` (Tool or Policy). Output: diagnostics, and the paths they point at. Checks
+the syntax of every permission a tool declares or a role grants (a value of the wrong type is
+AF203); whether a grant covers a need is the policy stage's.
 """
 
 from __future__ import annotations
@@ -22,47 +23,85 @@ _K8S = re.compile(r"k8s\.[a-z]+")
 _DOMAIN = re.compile(r"(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?|\*")
 
 
-def check_declarations(document: Document, report: Report) -> None:
+def check_declarations(document: Document, report: Report) -> set[Path]:
+    """Report malformed permissions; returns the paths reported."""
+    reported: set[Path] = set()
     spec = document.data.get("spec")
     if not isinstance(spec, dict):
-        return
+        return reported
     kind = document.data.get("kind")
     if kind == "Tool":
-        _check(document, ("spec", "permissions"), spec.get("permissions"), report)
+        _check(document, ("spec", "permissions"), spec.get("permissions"), report, reported)
     elif kind == "Policy" and isinstance(spec.get("roles"), dict):
         for role, body in spec["roles"].items():
             if isinstance(body, dict):
-                _check(document, ("spec", "roles", role, "permissions"), body.get("permissions"),
-                       report)
+                _check(
+                    document,
+                    ("spec", "roles", role, "permissions"),
+                    body.get("permissions"),
+                    report,
+                    reported,
+                )
+    return reported
 
 
-def _check(document: Document, path: Path, permissions: Any, report: Report) -> None:
+def _check(
+    document: Document, path: Path, permissions: Any, report: Report, reported: set[Path]
+) -> None:
     if not isinstance(permissions, dict):
         return
     for name, value in permissions.items():
         where = (*path, name)
+        if document.is_rejected(where):
+            continue  # an alias or a tag: the loader reported it already
         if name in LIST_PERMISSIONS or _K8S.fullmatch(name):
-            _check_list(document, where, name, value, report)
+            _check_list(document, where, name, value, report, reported)
         elif name in FLAG_PERMISSIONS:
             if value is not True and value is not False:
-                report.add(codes.BAD_PERMISSION, document.file, document.span(where),
-                           f"permission '{name}' takes true or false")
+                yaml11 = where in document.yaml11_booleans
+                report.add(
+                    codes.WRONG_TYPE,
+                    document.file,
+                    document.span(where),
+                    f"permission '{name}' takes true or false, not {value!r}",
+                    hint=f"write true or false; '{value}' is a boolean only in YAML 1.1"
+                    if yaml11
+                    else None,
+                )
+                reported.add(where)
         else:
-            report.add(codes.BAD_PERMISSION, document.file, document.key_span(where),
-                       f"unknown permission '{name}'",
-                       hint=did_you_mean(name, KNOWN) or "known: " + ", ".join(KNOWN))
+            report.add(
+                codes.BAD_PERMISSION,
+                document.file,
+                document.key_span(where),
+                f"unknown permission '{name}'",
+                hint=did_you_mean(name, KNOWN) or "known: " + ", ".join(KNOWN),
+            )
+            reported.add(where)
 
 
-def _check_list(document: Document, where: Path, name: str, value: Any, report: Report) -> None:
+def _check_list(
+    document: Document, where: Path, name: str, value: Any, report: Report, reported: set[Path]
+) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        report.add(codes.BAD_PERMISSION, document.file, document.span(where),
-                   f"permission '{name}' takes a list of strings")
+        report.add(
+            codes.WRONG_TYPE,
+            document.file,
+            document.span(where),
+            f"permission '{name}' takes a list of strings",
+        )
+        reported.add(where)
         return
     if name not in DOMAIN_PERMISSIONS:
         return
     for index, domain in enumerate(value):
         if not _DOMAIN.fullmatch(domain):
-            report.add(codes.BAD_PERMISSION, document.file, document.span((*where, index)),
-                       f"{domain!r} is not a domain name",
-                       hint="write a host name such as 'kb.example.com' or '*.example.com' "
-                            "(no scheme, path or port)")
+            report.add(
+                codes.BAD_PERMISSION,
+                document.file,
+                document.span((*where, index)),
+                f"{domain!r} is not a domain name",
+                hint="write a host name such as 'kb.example.com' or '*.example.com' "
+                "(no scheme, path or port)",
+            )
+            reported.add((*where, index))

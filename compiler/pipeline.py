@@ -46,7 +46,10 @@ def _check_environment(index: Index, environment: str | None, report: Report) ->
     environments = index.project.spec.environments
     if environment not in environments:
         project = index.project
-        report.add(codes.UNKNOWN_ENVIRONMENT, project.file,
-                   project.doc.key_span(("spec", "environments")),
-                   f"environment '{environment}' (from --env) is not defined by the Project",
-                   hint=did_you_mean(environment, environments))
+        report.add(
+            codes.UNKNOWN_ENVIRONMENT,
+            project.file,
+            project.doc.key_span(("spec", "environments")),
+            f"environment '{environment}' (from --env) is not defined by the Project",
+            hint=did_you_mean(environment, environments),
+        )

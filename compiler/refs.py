@@ -70,7 +70,6 @@ def build_index(resources: tuple[Resource, ...], report: Report) -> Index:
             same_kind[resource.name] = resource
         elif resource.kind not in ("Project", "Template"):  # templates: one name, many versions
             _report_duplicate(resource, first, report)
-            _report_duplicate(first, resource, report)
     project = _find_project(resources, report)
     roles = _collect_roles(by_kind.get("Policy", {}), report)
     return Index(
@@ -81,24 +80,40 @@ def build_index(resources: tuple[Resource, ...], report: Report) -> Index:
     )
 
 
-def _report_duplicate(resource: Resource, other: Resource, report: Report) -> None:
-    other_span = other.doc.span(("metadata", "name"))
-    report.add(codes.DUPLICATE_NAME, resource.file, resource.doc.span(("metadata", "name")),
-               f"{resource.kind} '{resource.name}' is defined more than once",
-               hint=f"also defined at {other.file}:{other_span.line}:{other_span.column}")
+def _report_duplicate(resource: Resource, first: Resource, report: Report) -> None:
+    """Reported once, at the later definition (by path), with the first in the hint."""
+    first_span = first.doc.span(("metadata", "name"))
+    report.add(
+        codes.DUPLICATE_NAME,
+        resource.file,
+        resource.doc.span(("metadata", "name")),
+        f"{resource.kind} '{resource.name}' is already defined",
+        hint=f"first defined at {first.file}:{first_span.line}:{first_span.column}; "
+        "names are unique per kind",
+    )
 
 
 def _find_project(resources: tuple[Resource, ...], report: Report) -> Resource | None:
     projects = sorted((r for r in resources if r.kind == "Project"), key=lambda r: r.file)
     if not projects:
-        report.add(codes.MISSING_PROJECT, PROJECT_FILE, FILE_START,
-                   "the repository has no Project resource",
-                   hint=f"create {PROJECT_FILE} with 'kind: Project' at the repository root")
+        if any(d.file == PROJECT_FILE and d.severity == "error" for d in report.diagnostics()):
+            return None  # af.yaml is there but broken: its own errors say why, not AF307
+        report.add(
+            codes.MISSING_PROJECT,
+            PROJECT_FILE,
+            FILE_START,
+            "the repository has no Project resource",
+            hint=f"create {PROJECT_FILE} with 'kind: Project' at the repository root",
+        )
         return None
     for extra in projects[1:]:
-        report.add(codes.DUPLICATE_PROJECT, extra.file, extra.doc.span(("kind",)),
-                   "a repository has exactly one Project",
-                   hint=f"the first is {projects[0].file}")
+        report.add(
+            codes.DUPLICATE_PROJECT,
+            extra.file,
+            extra.doc.span(("kind",)),
+            "a repository has exactly one Project",
+            hint=f"the first is {projects[0].file}",
+        )
     return projects[0]
 
 
@@ -109,11 +124,13 @@ def _collect_roles(policies: Mapping[str, Resource], report: Report) -> dict[str
             first = roles.get(role)
             if first is not None:
                 where = first.policy.doc.key_span(("spec", "roles", role))
-                report.add(codes.DUPLICATE_ROLE, policy.file,
-                           policy.doc.key_span(("spec", "roles", role)),
-                           f"role '{role}' is also defined by policy '{first.policy.name}'",
-                           hint=f"defined at {first.policy.file}:{where.line}; "
-                                "give each role one home")
+                report.add(
+                    codes.DUPLICATE_ROLE,
+                    policy.file,
+                    policy.doc.key_span(("spec", "roles", role)),
+                    f"role '{role}' is also defined by policy '{first.policy.name}'",
+                    hint=f"defined at {first.policy.file}:{where.line}; give each role one home",
+                )
                 continue
             roles[role] = RoleRef(policy, role)
     return roles
@@ -124,27 +141,62 @@ def check_references(index: Index, report: Report) -> None:
         for i, tool in enumerate(agent.spec.tools):
             _expect(index, "Tool", tool, agent, ("spec", "tools", i), codes.UNKNOWN_TOOL, report)
         if agent.spec.role is not None and agent.spec.role not in index.roles:
-            report.add(codes.UNKNOWN_ROLE, agent.file, agent.doc.span(("spec", "role")),
-                       f"role '{agent.spec.role}' is not defined by any Policy",
-                       hint=did_you_mean(agent.spec.role, index.roles))
+            report.add(
+                codes.UNKNOWN_ROLE,
+                agent.file,
+                agent.doc.span(("spec", "role")),
+                f"role '{agent.spec.role}' is not defined by any Policy",
+                hint=did_you_mean(agent.spec.role, index.roles),
+            )
     for policy in index.all("Policy"):
         for role_name, role in policy.spec.roles.items():
             for i, tool in enumerate(role.allowed_tools):
-                _expect(index, "Tool", tool, policy,
-                        ("spec", "roles", role_name, "allowedTools", i), codes.UNKNOWN_TOOL, report)
+                _expect(
+                    index,
+                    "Tool",
+                    tool,
+                    policy,
+                    ("spec", "roles", role_name, "allowedTools", i),
+                    codes.UNKNOWN_TOOL,
+                    report,
+                )
         _check_environments(index, policy, report)
     for workflow in index.all("Workflow"):
         for path, agent_name, tool_name in workflow_steps(workflow):
-            if _expect(index, "Agent", agent_name, workflow, (*path, "agent"),
-                       codes.UNKNOWN_AGENT, report) and tool_name is not None:
+            if (
+                _expect(
+                    index,
+                    "Agent",
+                    agent_name,
+                    workflow,
+                    (*path, "agent"),
+                    codes.UNKNOWN_AGENT,
+                    report,
+                )
+                and tool_name is not None
+            ):
                 _check_step_tool(index, workflow, path, agent_name, tool_name, report)
         spec = workflow.spec
         if isinstance(spec, LlmWorkflow) and spec.llm.fallback is not None:
-            _expect(index, "Workflow", spec.llm.fallback, workflow, ("spec", "llm", "fallback"),
-                    codes.UNKNOWN_WORKFLOW, report)
+            _expect(
+                index,
+                "Workflow",
+                spec.llm.fallback,
+                workflow,
+                ("spec", "llm", "fallback"),
+                codes.UNKNOWN_WORKFLOW,
+                report,
+            )
     for instance in index.all("TemplateInstance"):
-        _expect(index, "Template", instance.spec.template, instance, ("spec", "template"),
-                codes.UNKNOWN_TEMPLATE, report)
+        _expect(
+            index,
+            "Template",
+            instance.spec.template,
+            instance,
+            ("spec", "template"),
+            codes.UNKNOWN_TEMPLATE,
+            report,
+        )
 
 
 def _check_step_tool(
@@ -155,9 +207,13 @@ def _check_step_tool(
     agent = index.named("Agent")[agent_name]
     if tool_name not in agent.spec.tools:
         span = agent.doc.key_span(("spec", "tools"))
-        report.add(codes.TOOL_NOT_ON_AGENT, workflow.file, workflow.doc.span((*path, "tool")),
-                   f"agent '{agent_name}' does not list tool '{tool_name}'",
-                   hint=f"add it to the agent's tools at {agent.file}:{span.line}")
+        report.add(
+            codes.TOOL_NOT_ON_AGENT,
+            workflow.file,
+            workflow.doc.span((*path, "tool")),
+            f"agent '{agent_name}' does not list tool '{tool_name}'",
+            hint=f"add it to the agent's tools at {agent.file}:{span.line}",
+        )
 
 
 def _check_environments(index: Index, policy: Resource, report: Report) -> None:
@@ -167,10 +223,13 @@ def _check_environments(index: Index, policy: Resource, report: Report) -> None:
     environments = index.project.spec.environments
     for i, env in enumerate(sandbox.allow_process_in):
         if env not in environments:
-            report.add(codes.UNKNOWN_ENVIRONMENT, policy.file,
-                       policy.doc.span(("spec", "sandbox", "allowProcessIn", i)),
-                       f"environment '{env}' is not defined by the Project",
-                       hint=did_you_mean(env, environments))
+            report.add(
+                codes.UNKNOWN_ENVIRONMENT,
+                policy.file,
+                policy.doc.span(("spec", "sandbox", "allowProcessIn", i)),
+                f"environment '{env}' is not defined by the Project",
+                hint=did_you_mean(env, environments),
+            )
 
 
 def _expect(
@@ -179,8 +238,13 @@ def _expect(
     known = index.named(kind)
     if name in known:
         return True
-    report.add(code, user.file, user.doc.span(path), f"{kind.lower()} '{name}' is not defined",
-               hint=did_you_mean(name, known))
+    report.add(
+        code,
+        user.file,
+        user.doc.span(path),
+        f"{kind.lower()} '{name}' is not defined",
+        hint=did_you_mean(name, known),
+    )
     return False
 
 
@@ -208,11 +272,14 @@ def bt_nodes(node: BtNode, path: Path, depth: int = 0) -> Iterator[tuple[Path, B
     elif isinstance(node, SelectorN):
         children = [((*path, "selector", i), c) for i, c in enumerate(node.selector)]
     elif isinstance(node, ParallelN):
-        children = [((*path, "parallel", "children", i), c)
-                    for i, c in enumerate(node.parallel.children)]
+        children = [
+            ((*path, "parallel", "children", i), c) for i, c in enumerate(node.parallel.children)
+        ]
     elif isinstance(node, ConditionalSelectorN):
-        children = [((*path, "conditional_selector", i, "do"), g.do)
-                    for i, g in enumerate(node.conditional_selector)]
+        children = [
+            ((*path, "conditional_selector", i, "do"), g.do)
+            for i, g in enumerate(node.conditional_selector)
+        ]
     else:
         children = []
     for child_path, child in children:

@@ -63,8 +63,8 @@ def validate_document(document: Document, report: Report) -> Resource | None:
         except ValidationError as error:
             for details in error.errors(include_url=False):
                 error_paths.add(_report_error(document, model_type, details, report))
-    user_schemas.check_documents(document, report)
-    permissions.check_declarations(document, report)
+    error_paths |= user_schemas.check_documents(document, report)
+    error_paths |= permissions.check_declarations(document, report)
     _warn_yaml11_booleans(document, error_paths, report)
     return resource
 
@@ -74,40 +74,68 @@ def _check_envelope(document: Document, report: Report) -> bool:
     ok = True
     api_version = data.get("apiVersion")
     if api_version is None:
-        report.add(codes.MISSING_FIELD, document.file, document.span(()),
-                   "missing required field 'apiVersion'", hint=f"add 'apiVersion: {API_VERSION}'")
+        report.add(
+            codes.MISSING_FIELD,
+            document.file,
+            document.span(()),
+            "missing required field 'apiVersion'",
+            hint=f"add 'apiVersion: {API_VERSION}'",
+        )
         ok = False
     elif api_version != API_VERSION:
-        report.add(codes.BAD_API_VERSION, document.file, document.span(("apiVersion",)),
-                   f"apiVersion {api_version!r} is not supported",
-                   hint=f"this compiler reads '{API_VERSION}'")
+        report.add(
+            codes.BAD_API_VERSION,
+            document.file,
+            document.span(("apiVersion",)),
+            f"apiVersion {api_version!r} is not supported",
+            hint=f"this compiler reads '{API_VERSION}'",
+        )
         ok = False
     kind = data.get("kind")
     if kind is None:
-        report.add(codes.MISSING_FIELD, document.file, document.span(()),
-                   "missing required field 'kind'",
-                   hint="one of: " + ", ".join(KIND_MODELS))
+        report.add(
+            codes.MISSING_FIELD,
+            document.file,
+            document.span(()),
+            "missing required field 'kind'",
+            hint="one of: " + ", ".join(KIND_MODELS),
+        )
         ok = False
-    elif kind not in KIND_MODELS:
-        report.add(codes.UNKNOWN_KIND, document.file, document.span(("kind",)),
-                   f"unknown kind {kind!r}", hint=did_you_mean(str(kind), KIND_MODELS))
+    elif not isinstance(kind, str) or kind not in KIND_MODELS:
+        report.add(
+            codes.UNKNOWN_KIND,
+            document.file,
+            document.span(("kind",)),
+            f"unknown kind {kind!r}",
+            hint=did_you_mean(str(kind), KIND_MODELS),
+        )
         ok = False
     return ok
 
 
 _TYPE_NAMES = {
-    "string_type": "a string", "int_type": "an integer", "float_type": "a number",
-    "bool_type": "a boolean (true or false)", "dict_type": "a mapping", "model_type": "a mapping",
-    "list_type": "a list", "tuple_type": "a list", "int_from_float": "an integer",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean (true or false)",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "int_from_float": "an integer",
     "model_attributes_type": "a mapping",
 }
 _BOUNDS = {
-    "greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
-    "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("greater than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
 }
 _CUSTOM_CODES = {
-    "af_name": codes.BAD_NAME, "af_duration": codes.BAD_DURATION,
-    "af_quantity": codes.BAD_QUANTITY, "af_semver": codes.BAD_SEMVER,
+    "af_name": codes.BAD_NAME,
+    "af_duration": codes.BAD_DURATION,
+    "af_quantity": codes.BAD_QUANTITY,
+    "af_semver": codes.BAD_SEMVER,
 }
 
 
@@ -118,47 +146,87 @@ def _report_error(
     kind = details["type"]
     located = _locate(model_type, document.data, details["loc"])
     path, here = located.path, located.value
+    if document.is_rejected(path):
+        return path  # an alias or a tag: the loader reported it already
     file = document.file
     ctx = details.get("ctx") or {}
     if kind == "missing":
         field = str(details["loc"][-1])
-        report.add(codes.MISSING_FIELD, file, document.key_span(path[:-1]) if path[:-1] else
-                   document.span(()), f"missing required field '{field}'")
+        report.add(
+            codes.MISSING_FIELD,
+            file,
+            document.key_span(path[:-1]) if path[:-1] else document.span(()),
+            f"missing required field '{field}'",
+        )
     elif kind == "extra_forbidden":
         field = str(path[-1])
-        report.add(codes.UNKNOWN_FIELD, file, document.key_span(path),
-                   f"unknown field '{field}'",
-                   hint=did_you_mean(field, located.parent_fields) if located.parent_fields else None)
+        report.add(
+            codes.UNKNOWN_FIELD,
+            file,
+            document.key_span(path),
+            f"unknown field '{field}'",
+            hint=did_you_mean(field, located.parent_fields),
+        )
     elif kind == "union_tag_invalid":
         _report_bad_tag(document, path, here, ctx, report)
     elif kind == "union_tag_not_found":
-        field = str(ctx.get("discriminator", "")).strip("'")
-        if field.endswith("()"):
-            field = "node kind"
-        report.add(codes.MISSING_FIELD, file, document.key_span(path) if path else
-                   document.span(()), f"missing required field '{field}'")
+        field = _discriminator_field(ctx)
+        if isinstance(here, dict) and field in here:  # present, but not a string
+            report.add(
+                codes.WRONG_TYPE,
+                file,
+                document.span((*path, field)),
+                f"expected a string, got {_describe(here[field])}",
+            )
+        else:
+            report.add(
+                codes.MISSING_FIELD,
+                file,
+                document.key_span(path) if path else document.span(()),
+                f"missing required field '{field}'",
+            )
     elif kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",")]
-        report.add(codes.INVALID_VALUE, file, document.span(path),
-                   f"{_show(here)} is not one of {expected}",
-                   hint=did_you_mean(str(here), [o for o in options if o]))
+        report.add(
+            codes.INVALID_VALUE,
+            file,
+            document.span(path),
+            f"{_show(here)} is not one of {expected}",
+            hint=did_you_mean(str(here), [o for o in options if o]),
+        )
     elif kind in _CUSTOM_CODES:
-        report.add(_CUSTOM_CODES[kind], file, document.span(path),
-                   f"{_show(here)} is not a valid {ctx.get('what', 'value')}",
-                   hint=f"for example {ctx.get('example')}")
+        report.add(
+            _CUSTOM_CODES[kind],
+            file,
+            document.span(path),
+            f"{_show(here)} is not a valid {ctx.get('what', 'value')}",
+            hint=f"for example {ctx.get('example')}",
+        )
     elif kind.startswith("af_"):
-        report.add(codes.INVALID_VALUE, file, document.span(path),
-                   f"{_show(here)} is not a valid {ctx.get('what', 'value')}",
-                   hint=f"for example {ctx.get('example')}")
+        report.add(
+            codes.INVALID_VALUE,
+            file,
+            document.span(path),
+            f"{_show(here)} is not a valid {ctx.get('what', 'value')}",
+            hint=f"for example {ctx.get('example')}",
+        )
     elif kind in _TYPE_NAMES:
-        report.add(codes.WRONG_TYPE, file, document.span(path),
-                   f"expected {_TYPE_NAMES[kind]}, got {_describe(here)}",
-                   hint=_type_hint(document, path, kind, here))
+        report.add(
+            codes.WRONG_TYPE,
+            file,
+            document.span(path),
+            f"expected {_TYPE_NAMES[kind]}, got {_describe(here)}",
+            hint=_type_hint(document, path, kind, here),
+        )
     elif kind in _BOUNDS:
         words, key = _BOUNDS[kind]
-        report.add(codes.INVALID_VALUE, file, document.span(path),
-                   f"{_show(here)} is out of range: must be {words} {ctx.get(key)}")
+        report.add(
+            codes.INVALID_VALUE,
+            file,
+            document.span(path),
+            f"{_show(here)} is out of range: must be {words} {ctx.get(key)}",
+        )
     else:
         report.add(codes.INVALID_VALUE, file, document.span(path), details["msg"])
     return path
@@ -169,14 +237,33 @@ def _report_bad_tag(
 ) -> None:
     tag = str(ctx.get("tag"))
     expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
-    discriminator = str(ctx.get("discriminator", "")).strip("'")
-    if discriminator.endswith("()"):  # behavior-tree node: the tag is the node's only key
-        report.add(codes.INVALID_VALUE, document.file, document.key_span((*path, tag)),
-                   f"unknown behavior-tree node '{tag}'", hint=did_you_mean(tag, expected))
+    discriminator = _discriminator_field(ctx)
+    if discriminator == _NODE_KIND:  # behavior-tree node: the tag is the node's only key
+        report.add(
+            codes.INVALID_VALUE,
+            document.file,
+            document.key_span((*path, tag)),
+            f"unknown behavior-tree node '{tag}'",
+            hint=did_you_mean(tag, expected),
+        )
         return
-    report.add(codes.INVALID_VALUE, document.file, document.span((*path, discriminator)),
-               f"{discriminator} {tag!r} is not one of {', '.join(map(repr, expected))}",
-               hint=did_you_mean(tag, expected))
+    report.add(
+        codes.INVALID_VALUE,
+        document.file,
+        document.span((*path, discriminator)),
+        f"{discriminator} {tag!r} is not one of {', '.join(map(repr, expected))}",
+        hint=did_you_mean(tag, expected),
+    )
+
+
+_NODE_KIND = "node kind"
+_CALLABLE_DISCRIMINATORS = {"_planner()": "planner", "_bt_node_kind()": _NODE_KIND}
+"""Callable discriminators (model.py) by the field they read; pydantic names the function."""
+
+
+def _discriminator_field(ctx: dict[str, Any]) -> str:
+    name = str(ctx.get("discriminator", "")).strip("'")
+    return _CALLABLE_DISCRIMINATORS.get(name, name)
 
 
 def _type_hint(document: Document, path: Path, kind: str, value: Any) -> str | None:
@@ -213,9 +300,13 @@ def _warn_yaml11_booleans(document: Document, error_paths: set[Path], report: Re
         if path in error_paths:
             continue
         value = _value_at(document.data, path)
-        report.add(codes.YAML11_BOOLEAN, document.file, document.span(path),
-                   f"unquoted {value!r} is the string {value!r} here, but a boolean to YAML 1.1 "
-                   "tools", hint=f'quote it: "{value}"')
+        report.add(
+            codes.YAML11_BOOLEAN,
+            document.file,
+            document.span(path),
+            f"unquoted {value!r} is the string {value!r} here, but a boolean to YAML 1.1 tools",
+            hint=f'quote it: "{value}"',
+        )
 
 
 def _value_at(data: Any, path: Path) -> Any:
@@ -288,7 +379,7 @@ def _union_members(annotation: Any) -> tuple[Any, ...] | None:
 
 def _choose_member(members: tuple[Any, ...], step: str | int) -> Any | None:
     for member in members:
-        if step in _tags(member):
+        if step in set(_tags(member)):
             return _unwrap(member)
     return None
 

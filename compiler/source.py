@@ -82,6 +82,8 @@ def _read_file(path: Path, relative: str, root: Path) -> SourceFile:
         target = path.resolve()
         if not target.is_relative_to(root):
             return SourceFile(relative, b"", "is a symbolic link to a file outside the repository")
+    if not path.is_file():  # a FIFO or device would block the read forever
+        return SourceFile(relative, b"", "is not a regular file")
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

@@ -1,8 +1,9 @@
 """JSON Schemas that users write inside resources, checked against the metaschema.   AF211
 
-Input: a `Document`. Output: diagnostics only. Tool ``inputSchema``/``outputSchema``, workflow
-``input.schema``, step ``output.schema`` and planner ``outputSchema`` must be valid JSON Schema
-(draft 2020-12 unless they name another ``$schema``); errors point inside the schema.
+Input: a `Document`. Output: diagnostics, and the paths they point at. Tool ``inputSchema`` and
+``outputSchema``, workflow ``input.schema``, step ``output.schema`` and planner ``outputSchema``
+must be valid JSON Schema (draft 2020-12 unless they name another ``$schema``); errors point
+inside the schema.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ _JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "strin
 _KINDS_WITH_SCHEMAS = frozenset({"Tool", "Workflow"})
 
 
-def check_documents(document: Document, report: Report) -> None:
-    if document.data.get("kind") not in _KINDS_WITH_SCHEMAS:
-        return
+def check_documents(document: Document, report: Report) -> set[Path]:
+    """Report invalid user schemas; returns the paths reported."""
+    reported: set[Path] = set()
+    kind = document.data.get("kind")
+    if not isinstance(kind, str) or kind not in _KINDS_WITH_SCHEMAS:
+        return reported
     for path, schema in find_user_schemas(document.data.get("spec"), ("spec",)):
-        check_schema(document, path, schema, report)
+        reported |= check_schema(document, path, schema, report)
+    return reported
 
 
 def find_user_schemas(data: Any, path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -46,18 +51,37 @@ def find_user_schemas(data: Any, path: Path) -> Iterator[tuple[Path, dict[str, A
             yield from find_user_schemas(value, (*path, key))
 
 
-def check_schema(document: Document, path: Path, schema: dict[str, Any], report: Report) -> None:
+def check_schema(
+    document: Document, path: Path, schema: dict[str, Any], report: Report
+) -> set[Path]:
     from jsonschema import Draft202012Validator, validators  # heavy: only when there are schemas
 
-    validator_class = validators.validator_for(schema, default=Draft202012Validator)
+    declared = schema.get("$schema")
+    validator_class = (
+        validators.validator_for(schema, default=Draft202012Validator)
+        if isinstance(declared, str)
+        else Draft202012Validator  # the metaschema reports others
+    )
     meta = validator_class(validator_class.META_SCHEMA)
+    reported: set[Path] = set()
     for error in meta.iter_errors(schema):
         where = (*path, *error.absolute_path)
+        if document.is_rejected(where):
+            continue  # an alias or a tag: the loader reported it already
+        reported.add(where)
         message, hint = error.message, None
-        if error.absolute_path and error.absolute_path[-1] == "type" and isinstance(
-            error.instance, str
+        if (
+            error.absolute_path
+            and error.absolute_path[-1] == "type"
+            and isinstance(error.instance, str)
         ):
             message = f"unknown JSON Schema type {error.instance!r}"
             hint = did_you_mean(error.instance, _JSON_TYPES)
-        report.add(codes.BAD_USER_SCHEMA, document.file, document.span(where),
-                   f"invalid JSON Schema: {message}", hint=hint)
+        report.add(
+            codes.BAD_USER_SCHEMA,
+            document.file,
+            document.span(where),
+            f"invalid JSON Schema: {message}",
+            hint=hint,
+        )
+    return reported

@@ -29,12 +29,22 @@ class AfResult:
         return json.loads(self.stdout)
 
 
-def run_af(*args: str | os.PathLike[str], cwd: Path | None = None, timeout: float = 120,
-           env: dict[str, str] | None = None) -> AfResult:
+def run_af(
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> AfResult:
     """Run the real `af` command, as a user would, in a subprocess."""
     command = [sys.executable, "-m", "agentflow.compiler", *map(str, args)]
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout,
-                               env={**os.environ, **(env or {})})
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     return AfResult(completed.returncode, completed.stdout, completed.stderr)
 
 

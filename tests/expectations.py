@@ -55,8 +55,16 @@ def compare(expected: list[Expected], diagnostics: list[dict[str, object]]) -> l
     problems = []
     unmatched = list(diagnostics)
     for item in expected:
-        hit = next((d for d in unmatched if item.matches(
-            str(d["file"]), int(str(d["line"])), int(str(d["column"])), str(d["code"]))), None)
+        hit = next(
+            (
+                d
+                for d in unmatched
+                if item.matches(
+                    str(d["file"]), int(str(d["line"])), int(str(d["column"])), str(d["code"])
+                )
+            ),
+            None,
+        )
         if hit is None:
             column = f":{item.column}" if item.column else ""
             problems.append(f"missing   {item.file}:{item.line}{column} {item.code}")
@@ -64,8 +72,13 @@ def compare(expected: list[Expected], diagnostics: list[dict[str, object]]) -> l
             unmatched.remove(hit)
             # A family marker may stand for several diagnostics on one line.
             if item.code.endswith("xx"):
-                unmatched = [d for d in unmatched if not item.matches(
-                    str(d["file"]), int(str(d["line"])), int(str(d["column"])), str(d["code"]))]
+                unmatched = [
+                    d
+                    for d in unmatched
+                    if not item.matches(
+                        str(d["file"]), int(str(d["line"])), int(str(d["column"])), str(d["code"])
+                    )
+                ]
     for d in unmatched:
         problems.append(
             f"unexpected {d['file']}:{d['line']}:{d['column']} {d['code']} {d['message']}"
