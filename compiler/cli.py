@@ -27,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="af", description="AgentFlow: compile AI-agent workflows from git.")
     parser.add_argument("--version", action="version", version=f"af {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     validate = commands.add_parser("validate", help="check a repository; writes nothing")
     validate.add_argument("path", nargs="?", default=".", metavar="PATH")
     validate.add_argument("--env", metavar="ENV", help="also check this environment's constraints")
@@ -51,8 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # one clear line, never a traceback (SPEC §2)
-        print(f"af: internal error: {type(error).__name__}: {error} "
-              "(please report this with the input that caused it)", file=sys.stderr)
+        print(
+            f"af: internal error: {type(error).__name__}: {error} "
+            "(please report this with the input that caused it)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -33,8 +33,10 @@ def render_text(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
         if d.hint:
             lines.append(f"  hint: {d.hint}")
     if summary.errors or summary.warnings:
-        lines.append(f"{_plural(summary.errors, 'error')}, {_plural(summary.warnings, 'warning')}"
-                     f" in {_plural(summary.files, 'file')}")
+        lines.append(
+            f"{_plural(summary.errors, 'error')}, {_plural(summary.warnings, 'warning')}"
+            f" in {_plural(summary.files, 'file')}"
+        )
     else:
         lines.append(f"ok: {_plural(summary.files, 'file')} checked, no problems")
     return "\n".join(lines)
@@ -50,8 +52,12 @@ def render_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
 
 def _as_json(d: Diagnostic) -> dict[str, object]:
     item: dict[str, object] = {
-        "code": d.code, "severity": d.severity, "file": d.file, "line": d.line,
-        "column": d.column, "message": d.message,
+        "code": d.code,
+        "severity": d.severity,
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "message": d.message,
     }
     if d.hint:
         item["hint"] = d.hint
@@ -65,8 +71,10 @@ def render_github(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
     lines = []
     for d in diagnostics:
         message = f"[{d.code}] {d.message}" + (f"\nhint: {d.hint}" if d.hint else "")
-        properties = (f"file={_escape_property(d.file)},line={d.line},col={d.column},"
-                      f"title={_escape_property(d.code + ' ' + REGISTRY[d.code].title)}")
+        properties = (
+            f"file={_escape_property(d.file)},line={d.line},col={d.column},"
+            f"title={_escape_property(d.code + ' ' + REGISTRY[d.code].title)}"
+        )
         lines.append(f"::{d.severity} {properties}::{_escape_data(message)}")
     lines.append(f"{_plural(summary.errors, 'error')}, {_plural(summary.warnings, 'warning')}")
     return "\n".join(lines)
@@ -98,31 +106,42 @@ def render_sarif(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
             "ruleIndex": used.index(d.code),
             "level": d.severity,
             "message": {"text": d.message + (f"\nhint: {d.hint}" if d.hint else "")},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": d.file, "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": d.line, "startColumn": d.column},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": d.file, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": d.line, "startColumn": d.column},
+                    }
                 }
-            }],
+            ],
         }
         for d in diagnostics
     ]
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "agentflow", "version": __version__,
-                "informationUri": "https://agentflow.dev", "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "agentflow",
+                        "version": __version__,
+                        "informationUri": "https://agentflow.dev",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False)
 
 
 RENDERERS: dict[str, Renderer] = {
-    "text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif,
+    "text": render_text,
+    "json": render_json,
+    "github": render_github,
+    "sarif": render_sarif,
 }
 
 
