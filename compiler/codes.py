@@ -99,8 +99,22 @@ LLM_FALLBACK: Final = _code("AF415", "planner fallback is not an FSM workflow")
 DEAD_BT_BRANCH: Final = _code("AF416", "branch after an unconditional one never runs", "warning")
 NO_FINAL_STATES: Final = _code("AF417", "workflow has no final states")
 
-# AF5xx: CEL expressions (semantic-safety issue)
-# AF6xx: permissions, roles, policies and exec profiles (semantic-safety issue)
+# AF5xx: CEL expressions
+CEL_SYNTAX: Final = _code("AF501", "CEL syntax error")
+CEL_UNKNOWN_FIELD: Final = _code("AF502", "unknown field in a CEL expression")
+CEL_TYPE_MISMATCH: Final = _code("AF503", "CEL type mismatch")
+CEL_NOT_BOOLEAN: Final = _code("AF504", "CEL condition is not a boolean")
+CEL_UNDECLARED: Final = _code("AF505", "undeclared variable or function in a CEL expression")
+CEL_UNBOUNDED: Final = _code("AF506", "CEL comprehension over an unbounded list", "warning")
+CEL_TOO_COSTLY: Final = _code("AF507", "CEL expression cost too large")
+
+# AF6xx: permissions, roles, policies and exec profiles
+TOOL_NOT_ALLOWED: Final = _code("AF601", "tool not allowed by the agent's role")
+PERMISSION_NOT_GRANTED: Final = _code("AF602", "permission not granted by the agent's role")
+NO_ROLE: Final = _code("AF603", "agent lists tools but has no role")
+TIMEOUT_OVER_LIMIT: Final = _code("AF604", "timeout above the policy limit")
+MEMORY_OVER_LIMIT: Final = _code("AF605", "memory above the policy limit")
+RETRIES_OVER_LIMIT: Final = _code("AF606", "retries above the policy limit")
 # AF7xx: templates and versions (templates issue)
 
 # AF8xx: git, bundle and environment

@@ -1,6 +1,7 @@
 """The compiler's stages in order, each reporting into one `Report` and keeping going.
 
-snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → graph (AF4xx) → compat (AF8xx)
+snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → graph (AF4xx) → conditions (AF5xx)
+→ policy (AF6xx) → compat (AF8xx)
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 
 from . import codes
 from .compat import check_compatibility
+from .conditions import check_conditions
 from .diagnostics import Report
 from .graph import check_workflows
 from .load import load_documents
+from .policy import check_policies
 from .refs import Index, build_index, check_references
 from .schema import validate_resources
 from .source import Snapshot
@@ -35,6 +38,8 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     index = build_index(resources, report)
     check_references(index, report)
     check_workflows(index, report)
+    check_conditions(index, report, snapshot)
+    check_policies(index, report)
     check_compatibility(index, report)
     _check_environment(index, environment, report)
     return Validation(report=report, index=index, environment=environment)

@@ -1,0 +1,168 @@
+"""CEL conditions: every expression parsed, type-checked and compiled once.   AF5xx
+
+Input: the `Index` of validated resources (and the snapshot, for exact columns). Output: a frozen
+mapping of every condition that checks to its compiled form (`CompiledCondition`), plus
+diagnostics. The expressions are FSM transition ``condition``s, behavior-tree ``when``s
+(``condition`` nodes and ``conditional_selector`` branches) and Policy rule ``expr``s.
+
+Variables, per SPEC §1: ``output`` is the previous step's output, typed by the step's
+``output.schema`` or else its tool's ``outputSchema`` (in a behavior tree: the last action run
+before, in sequence order); ``input`` is typed by the workflow's ``input.schema``; ``state`` and
+``env`` are dynamic maps. A Policy rule sees ``spec`` and ``metadata`` (dynamic maps) and
+``kind`` (a string). The engine is cel-expr-python (`cel_engine`); JSON Schemas become the
+types it checks against in `cel_types`; docs/conditions.md says why and what maps to what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .diagnostics import Report
+from .load import Path
+from .model import (
+    ActionN,
+    BtNode,
+    BtWorkflow,
+    ConditionalSelectorN,
+    ConditionN,
+    FsmWorkflow,
+    JsonSchemaRef,
+    ParallelN,
+    SelectorN,
+    SequenceN,
+)
+from .refs import Index
+from .schema import Resource
+from .source import Snapshot
+
+ConditionKey = tuple[str, str, Path]
+"""(kind, resource name, path of the expression): ``("Workflow", "triage", ("spec", …))``."""
+
+DYNAMIC_MAP = "map<string, dyn>"
+WORKFLOW_VARIABLES = MappingProxyType({"state": DYNAMIC_MAP, "env": DYNAMIC_MAP})
+"""A workflow's variables that no schema types (``output`` and ``input`` are typed)."""
+RULE_VARIABLES = MappingProxyType({"spec": DYNAMIC_MAP, "metadata": DYNAMIC_MAP, "kind": "string"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompiledCondition:
+    """A condition that parsed and type-checked: what a plan carries to the runtime."""
+
+    file: str
+    path: Path
+    source: str
+    """The expression as written."""
+    variables: tuple[tuple[str, str], ...]
+    """Each variable with the CEL type it was checked against."""
+    result_type: str
+    checked: bytes
+    """The engine's serialized ``cel.expr.CheckedExpr`` (in a ``google.protobuf.Any``):
+    cel-expr-python loads it into an environment of plain ``dyn`` variables, without the
+    schema messages it was checked against (docs/conditions.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One expression to check, with the schemas that type its variables."""
+
+    resource: Resource
+    path: Path
+    source: str
+    schemas: Mapping[str, Any]
+    """Variable → JSON Schema (``None``: dynamic), for ``output`` and ``input``."""
+    fixed: Mapping[str, str]
+    """Variable → CEL type, for the variables no schema types."""
+
+
+def check_conditions(
+    index: Index, report: Report, snapshot: Snapshot | None = None
+) -> Mapping[ConditionKey, CompiledCondition]:
+    """Check every condition; return those that compiled, by (kind, name, path)."""
+    sites = tuple(find_sites(index))
+    if not sites:
+        return MappingProxyType({})
+    from .cel_check import check_sites  # the engine loads only when there is CEL to check
+
+    return check_sites(sites, report, snapshot)
+
+
+def find_sites(index: Index) -> Iterator[Site]:
+    """Every CEL expression in the repository, in file order, with its context."""
+    for workflow in index.all("Workflow"):
+        spec = workflow.spec
+        input_schema = spec.input.schema_ if spec.input is not None else None
+        for path, source, output in _workflow_expressions(index, spec):
+            schemas = {"output": output, "input": input_schema}
+            yield Site(workflow, path, source, schemas, WORKFLOW_VARIABLES)
+    for policy in index.all("Policy"):
+        for i, rule in enumerate(policy.spec.rules):
+            yield Site(policy, ("spec", "rules", i, "expr"), rule.expr, {}, RULE_VARIABLES)
+
+
+def _workflow_expressions(index: Index, spec: Any) -> Iterator[tuple[Path, str, Any]]:
+    """(path, expression, schema of ``output``) for each condition of a workflow."""
+    if isinstance(spec, FsmWorkflow):
+        for name, state in spec.states.items():
+            output = step_output_schema(index, state.output, state.tool)
+            for i, transition in enumerate(state.transitions or ()):
+                if transition.condition is not None:
+                    path = ("spec", "states", name, "transitions", i, "condition")
+                    yield path, transition.condition, output
+    elif isinstance(spec, BtWorkflow):
+        found: list[tuple[Path, str, Any]] = []
+        _walk_tree(index, spec.root, ("spec", "root"), None, found, 0)
+        yield from found
+
+
+def step_output_schema(index: Index, output: JsonSchemaRef | None, tool: str | None) -> Any:
+    """A step's output schema: its own ``output.schema``, else its tool's ``outputSchema``."""
+    if output is not None:
+        return output.schema_
+    resource = index.get("Tool", tool) if tool is not None else None
+    return resource.spec.output_schema if resource is not None else None
+
+
+def _walk_tree(
+    index: Index,
+    node: BtNode,
+    path: Path,
+    before: Any,
+    found: list[tuple[Path, str, Any]],
+    depth: int,
+) -> Any:
+    """Collect the ``when``s below ``node``; returns the output schema after it runs.
+
+    ``before`` is the schema of the output of the last action run before ``node`` (``None``
+    when unknown). A sequence passes each child's output to the next; the branches of a
+    selector, parallel or conditional selector all start from ``before``, and what follows
+    them is dynamic, as any branch may have run last.
+    """
+    if depth > 256:  # the loader bounds nesting; this only guards the recursion
+        return None
+    if isinstance(node, ActionN):
+        return step_output_schema(index, node.action.output, node.action.tool)
+    if isinstance(node, ConditionN):
+        found.append(((*path, "condition", "when"), node.condition.when, before))
+        return before
+    if isinstance(node, SequenceN):
+        current = before
+        for i, child in enumerate(node.sequence):
+            current = _walk_tree(index, child, (*path, "sequence", i), current, found, depth + 1)
+        return current
+    if isinstance(node, SelectorN):
+        for i, child in enumerate(node.selector):
+            _walk_tree(index, child, (*path, "selector", i), before, found, depth + 1)
+    elif isinstance(node, ParallelN):
+        for i, child in enumerate(node.parallel.children):
+            at = (*path, "parallel", "children", i)
+            _walk_tree(index, child, at, before, found, depth + 1)
+    elif isinstance(node, ConditionalSelectorN):
+        for i, guarded in enumerate(node.conditional_selector):
+            at = (*path, "conditional_selector", i)
+            if guarded.when is not None:
+                found.append(((*at, "when"), guarded.when, before))
+            _walk_tree(index, guarded.do, (*at, "do"), before, found, depth + 1)
+    return None

@@ -1,0 +1,218 @@
+"""Roles and limits: default deny, checked before anything runs.   AF6xx
+
+Input: the `Index`. Output: diagnostics only. Every tool an agent lists must be allowed by the
+agent's role, and every permission the tool needs must be granted by that role (an MCP tool
+needs its server's host without declaring it). Policy `limits` cap tool timeouts, memory and
+retries; a value above a limit is reported where it is written, with the limit's place in the
+hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import codes
+from .codes import Code
+from .diagnostics import Report
+from .grants import mcp_host, ungranted
+from .load import Path
+from .model import ActionN, BtWorkflow, FsmWorkflow, McpTool, Retry, Role
+from .refs import Index, RoleRef, bt_nodes
+from .schema import Resource
+from .units import duration_ms, quantity
+
+
+def check_policies(index: Index, report: Report) -> None:
+    for agent in index.all("Agent"):
+        _check_agent_grants(index, agent, report)
+    _check_limits(index, report)
+
+
+# --- grants --------------------------------------------------------------------------------
+
+
+def _check_agent_grants(index: Index, agent: Resource, report: Report) -> None:
+    tools = agent.spec.tools
+    if not tools:
+        return
+    if agent.spec.role is None:
+        report.add(
+            codes.NO_ROLE,
+            agent.file,
+            agent.doc.key_span(("spec", "tools")),
+            f"agent '{agent.name}' lists tools but has no role, so it is granted nothing",
+            hint="set spec.role to a role that a Policy defines",
+        )
+        return
+    role_ref = index.roles.get(agent.spec.role)
+    if role_ref is None:
+        return  # AF303 already says the role is unknown
+    role: Role = role_ref.policy.spec.roles[role_ref.name]
+    for i, tool_name in enumerate(tools):
+        tool = index.get("Tool", tool_name)
+        if tool is None:
+            continue  # AF302
+        if tool_name not in role.allowed_tools:
+            report.add(
+                codes.TOOL_NOT_ALLOWED,
+                agent.file,
+                agent.doc.span(("spec", "tools", i)),
+                f"role '{role_ref.name}' does not allow tool '{tool_name}'",
+                hint=f"add it to allowedTools at {_where(role_ref, 'allowedTools')}",
+            )
+            continue
+        _check_needs(agent, tool, role_ref, role, report)
+
+
+def _check_needs(agent: Resource, tool: Resource, ref: RoleRef, role: Role, report: Report) -> None:
+    for name, need, path in _needs(tool):
+        missing = ungranted(name, need, role.permissions.get(name))
+        if not missing:
+            continue
+        items = ", ".join(f"'{m}'" for m in missing) if missing != (name,) else ""
+        what = f"{name} {items}".strip()
+        report.add(
+            codes.PERMISSION_NOT_GRANTED,
+            tool.file,
+            tool.doc.span(path),
+            f"tool '{tool.name}' needs {what}, which role '{ref.name}' (of agent "
+            f"'{agent.name}') does not grant",
+            hint=f"grant it at {_where(ref, 'permissions')}, or narrow what the tool needs",
+        )
+
+
+def _needs(tool: Resource) -> Iterator[tuple[str, object, Path]]:
+    """What a tool needs: its declared permissions, plus its MCP server's host."""
+    spec = tool.spec
+    for name, value in spec.permissions.items():
+        if name != "none":
+            yield name, value, ("spec", "permissions", name)
+    if isinstance(spec, McpTool):
+        host = mcp_host(spec.mcp.server)
+        if host is not None:
+            yield "network.http", [host], ("spec", "mcp", "server")
+
+
+def _where(ref: RoleRef, field: str) -> str:
+    path = ("spec", "roles", ref.name, field)
+    span = ref.policy.doc.key_span(path)
+    return f"{ref.policy.file}:{span.line} (policy '{ref.policy.name}', role '{ref.name}')"
+
+
+# --- limits --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    value: Decimal
+    text: str
+    policy: Resource
+    path: Path
+
+    def where(self) -> str:
+        span = self.policy.doc.span(self.path)
+        return f"{self.policy.file}:{span.line} (policy '{self.policy.name}')"
+
+
+def _strictest(index: Index, field: str) -> _Limit | None:
+    """The lowest limit any policy sets for ``field``: every policy applies repo-wide."""
+    best: _Limit | None = None
+    for policy in index.all("Policy"):
+        limits = policy.spec.limits
+        raw = None if limits is None else getattr(limits, field)
+        if raw is None:
+            continue
+        alias = type(limits).model_fields[field].alias or field
+        value = (
+            Decimal(duration_ms(raw))
+            if field == "max_tool_timeout"
+            else quantity(raw)
+            if field == "max_memory"
+            else Decimal(raw)
+        )
+        if best is None or value < best.value:
+            best = _Limit(value, str(raw), policy, ("spec", "limits", alias))
+    return best
+
+
+def _check_limits(index: Index, report: Report) -> None:
+    timeout = _strictest(index, "max_tool_timeout")
+    memory = _strictest(index, "max_memory")
+    retries = _strictest(index, "max_retries")
+    for tool in index.all("Tool"):
+        spec = tool.spec
+        if timeout and spec.timeout and duration_ms(spec.timeout) > timeout.value:
+            _over(
+                codes.TIMEOUT_OVER_LIMIT,
+                tool,
+                ("spec", "timeout"),
+                spec.timeout,
+                "maxToolTimeout",
+                timeout,
+                report,
+            )
+        memory_value = spec.resources.memory if spec.resources else None
+        if memory and memory_value and quantity(memory_value) > memory.value:
+            _over(
+                codes.MEMORY_OVER_LIMIT,
+                tool,
+                ("spec", "resources", "memory"),
+                memory_value,
+                "maxMemory",
+                memory,
+                report,
+            )
+    if retries is None:
+        return
+    for resource, path, retry in _retries(index):
+        if retry.max_attempts - 1 > retries.value:
+            _over(
+                codes.RETRIES_OVER_LIMIT,
+                resource,
+                (*path, "maxAttempts"),
+                f"{retry.max_attempts} attempts ({retry.max_attempts - 1} retries)",
+                "maxRetries",
+                retries,
+                report,
+            )
+
+
+def _retries(index: Index) -> Iterator[tuple[Resource, Path, Retry]]:
+    for agent in index.all("Agent"):
+        if agent.spec.retry is not None:
+            yield agent, ("spec", "retry"), agent.spec.retry
+    for workflow in index.all("Workflow"):
+        for path, step in _steps_with_retry(workflow):
+            yield workflow, (*path, "retry"), step
+
+
+def _steps_with_retry(workflow: Resource) -> Iterator[tuple[Path, Retry]]:
+    spec = workflow.spec
+    if isinstance(spec, FsmWorkflow):
+        for name, state in spec.states.items():
+            if state.retry is not None:
+                yield ("spec", "states", name), state.retry
+    elif isinstance(spec, BtWorkflow):
+        for path, node in bt_nodes(spec.root, ("spec", "root")):
+            if isinstance(node, ActionN) and node.action.retry is not None:
+                yield (*path, "action"), node.action.retry
+
+
+def _over(
+    code: Code,
+    resource: Resource,
+    path: Path,
+    shown: str,
+    name: str,
+    limit: _Limit,
+    report: Report,
+) -> None:
+    report.add(
+        code,
+        resource.file,
+        resource.doc.span(path),
+        f"{shown} is above the policy limit {name}: {limit.text}",
+        hint=f"the limit is set at {limit.where()}",
+    )
