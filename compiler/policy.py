@@ -9,9 +9,10 @@ hint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from . import codes
 from .codes import Code
@@ -116,7 +117,7 @@ class _Limit:
         return f"{self.policy.file}:{span.line} (policy '{self.policy.name}')"
 
 
-def _strictest(index: Index, field: str) -> _Limit | None:
+def _strictest(index: Index, field: str, measure: Callable[[Any], Decimal]) -> _Limit | None:
     """The lowest limit any policy sets for ``field``: every policy applies repo-wide."""
     best: _Limit | None = None
     for policy in index.all("Policy"):
@@ -124,23 +125,17 @@ def _strictest(index: Index, field: str) -> _Limit | None:
         raw = None if limits is None else getattr(limits, field)
         if raw is None:
             continue
-        alias = type(limits).model_fields[field].alias or field
-        value = (
-            Decimal(duration_ms(raw))
-            if field == "max_tool_timeout"
-            else quantity(raw)
-            if field == "max_memory"
-            else Decimal(raw)
-        )
+        value = measure(raw)
         if best is None or value < best.value:
+            alias = type(limits).model_fields[field].alias or field
             best = _Limit(value, str(raw), policy, ("spec", "limits", alias))
     return best
 
 
 def _check_limits(index: Index, report: Report) -> None:
-    timeout = _strictest(index, "max_tool_timeout")
-    memory = _strictest(index, "max_memory")
-    retries = _strictest(index, "max_retries")
+    timeout = _strictest(index, "max_tool_timeout", lambda raw: Decimal(duration_ms(raw)))
+    memory = _strictest(index, "max_memory", quantity)
+    retries = _strictest(index, "max_retries", Decimal)
     for tool in index.all("Tool"):
         spec = tool.spec
         if timeout and spec.timeout and duration_ms(spec.timeout) > timeout.value:
