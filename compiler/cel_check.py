@@ -155,7 +155,7 @@ def _check_compiled(site: Site, checked: Checked) -> list[_Finding]:
         ast = decode_checked(checked.serialized)
     except (ValueError, IndexError, RecursionError):  # an unexpected form: no cost estimate
         return findings
-    for cost in estimate_cost(ast, site.schemas):
+    for cost in estimate_cost(ast, site.schemas, site.open_bound):
         offset = ast.positions.get(cost.expr_id, 0)
         findings.append(_cost_finding(site.source, offset, cost))
     return findings

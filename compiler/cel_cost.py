@@ -49,28 +49,34 @@ class CostFinding:
     ``None`` when no schema types the range."""
 
 
-def estimate_cost(ast: CheckedAst, schemas: Mapping[str, Any]) -> tuple[CostFinding, ...]:
-    """Findings for one checked expression; ``schemas`` types the variables (``None``: dyn)."""
-    findings = list(_visit(ast.root, dict(schemas), ()))
+def estimate_cost(
+    ast: CheckedAst, schemas: Mapping[str, Any], open_bound: Bound = math.inf
+) -> tuple[CostFinding, ...]:
+    """Findings for one checked expression; ``schemas`` types the variables (``None``: dyn).
+
+    ``open_bound`` is the size of a list or map that no schema bounds: unbounded for a
+    workflow's data, the loader's bound on a document for a Policy rule over a resource.
+    """
+    findings = list(_visit(ast.root, dict(schemas), (), open_bound))
     if any(f.severe for f in findings):
         return tuple(f for f in findings if f.severe)
     return tuple(findings)
 
 
 def _visit(
-    expr: Expr, scope: dict[str, Any], enclosing: tuple[Bound, ...]
+    expr: Expr, scope: dict[str, Any], enclosing: tuple[Bound, ...], open_bound: Bound
 ) -> Iterator[CostFinding]:
     if expr.kind != "comprehension" or expr.operand is None:
         for child in (expr.operand, *expr.args):
             if child is not None:
-                yield from _visit(child, scope, enclosing)
+                yield from _visit(child, scope, enclosing, open_bound)
         return
-    yield from _visit(expr.operand, scope, enclosing)
-    bound = range_bound(expr.operand, scope)
+    yield from _visit(expr.operand, scope, enclosing, open_bound)
+    bound = range_bound(expr.operand, scope, open_bound)
     factors = (*enclosing, bound)
     unbounded = sum(1 for f in factors if math.isinf(f))
     iterations = math.prod(factors)
-    schema = schema_of(expr.operand, scope)
+    schema = schema_of(expr.operand, scope, open_bound)
     kind = json_type(schema)[0]
     keyword = {"array": "maxItems", "object": "maxProperties"}.get(kind or "")
     severe = unbounded >= 2 or (unbounded == 0 and iterations > MAX_ITERATIONS)
@@ -80,38 +86,40 @@ def _visit(
     inner = dict(scope)
     inner[expr.name] = element_schema(schema)
     accu_init, loop_condition, loop_step, result = expr.args
-    yield from _visit(accu_init, scope, enclosing)
+    yield from _visit(accu_init, scope, enclosing, open_bound)
     for body in (loop_condition, loop_step):
-        yield from _visit(body, inner, factors)
-    yield from _visit(result, scope, enclosing)
+        yield from _visit(body, inner, factors, open_bound)
+    yield from _visit(result, scope, enclosing, open_bound)
 
 
-def range_bound(expr: Expr, scope: Mapping[str, Any]) -> Bound:
+def range_bound(expr: Expr, scope: Mapping[str, Any], open_bound: Bound = math.inf) -> Bound:
     if expr.kind == "list":
         return float(len(expr.args))
-    schema = schema_of(expr, scope)
+    schema = schema_of(expr, scope, open_bound)
     kind = json_type(schema)[0]
     limit = {"array": "maxItems", "object": "maxProperties"}.get(kind or "")
     value = schema.get(limit) if limit and isinstance(schema, dict) else None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return float(value)
-    return math.inf
+    return open_bound
 
 
-def schema_of(expr: Expr, scope: Mapping[str, Any]) -> Any:
+def schema_of(expr: Expr, scope: Mapping[str, Any], open_bound: Bound = math.inf) -> Any:
     """The JSON Schema of a value, as far as a path from a typed variable tells; else None."""
     if expr.kind == "ident":
         return scope.get(expr.name)
     if expr.kind == "select" and expr.operand is not None and not expr.test_only:
-        parent = schema_of(expr.operand, scope)
+        parent = schema_of(expr.operand, scope, open_bound)
         properties = parent.get("properties") if isinstance(parent, dict) else None
         return properties.get(expr.name) if isinstance(properties, dict) else None
     if expr.kind == "call" and expr.name == "_[_]" and len(expr.args) == 2:
-        return element_schema(schema_of(expr.args[0], scope))
+        return element_schema(schema_of(expr.args[0], scope, open_bound))
     if expr.kind == "list":
         return {"type": "array", "maxItems": len(expr.args)}
     if expr.kind == "comprehension" and expr.operand is not None and _builds_list(expr):
-        bound = range_bound(expr.operand, scope)  # map() and filter() keep at most as many
+        bound = range_bound(
+            expr.operand, scope, open_bound
+        )  # map() and filter() keep at most as many
         return {"type": "array"} if math.isinf(bound) else {"type": "array", "maxItems": int(bound)}
     return None
 

@@ -8,20 +8,25 @@ diagnostics. The expressions are FSM transition ``condition``s, behavior-tree ``
 Variables, per SPEC §1: ``output`` is the previous step's output, typed by the step's
 ``output.schema`` or else its tool's ``outputSchema`` (in a behavior tree: the last action run
 before, in sequence order); ``input`` is typed by the workflow's ``input.schema``; ``state`` and
-``env`` are dynamic maps. A Policy rule sees ``spec`` and ``metadata`` (dynamic maps) and
-``kind`` (a string). The engine is cel-expr-python (`cel_engine`); JSON Schemas become the
-types it checks against in `cel_types`; docs/conditions.md says why and what maps to what.
+``env`` are dynamic maps. A Policy rule (of the repository or of a selected policy pack) sees
+``spec`` and ``metadata`` (dynamic maps), ``kind`` (a string) and ``env``, the environment being
+validated (a dynamic map; `rules.environment_view`). A rule ranges over one resource, which the
+loader bounds (`load.MAX_NODES`), so its comprehensions are bounded; a workflow's are not.
+
+The engine is cel-expr-python (`cel_engine`); JSON Schemas become the types it checks against
+in `cel_types`; docs/conditions.md says why and what maps to what.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from .diagnostics import Report
-from .load import Path
+from .load import MAX_NODES, Path
 from .model import (
     ActionN,
     BtNode,
@@ -44,7 +49,9 @@ ConditionKey = tuple[str, str, Path]
 DYNAMIC_MAP = "map<string, dyn>"
 WORKFLOW_VARIABLES = MappingProxyType({"state": DYNAMIC_MAP, "env": DYNAMIC_MAP})
 """A workflow's variables that no schema types (``output`` and ``input`` are typed)."""
-RULE_VARIABLES = MappingProxyType({"spec": DYNAMIC_MAP, "metadata": DYNAMIC_MAP, "kind": "string"})
+RULE_VARIABLES = MappingProxyType(
+    {"spec": DYNAMIC_MAP, "metadata": DYNAMIC_MAP, "kind": "string", "env": DYNAMIC_MAP}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,13 +82,18 @@ class Site:
     """Variable → JSON Schema (``None``: dynamic), for ``output`` and ``input``."""
     fixed: Mapping[str, str]
     """Variable → CEL type, for the variables no schema types."""
+    open_bound: float = math.inf
+    """The size of a list or map that no schema bounds (for the cost estimate)."""
 
 
 def check_conditions(
-    index: Index, report: Report, snapshot: Snapshot | None = None
+    index: Index,
+    report: Report,
+    snapshot: Snapshot | None = None,
+    pack_policies: Iterable[Resource] = (),
 ) -> Mapping[ConditionKey, CompiledCondition]:
     """Check every condition; return those that compiled, by (kind, name, path)."""
-    sites = tuple(find_sites(index))
+    sites = tuple(find_sites(index, pack_policies))
     if not sites:
         return MappingProxyType({})
     from .cel_check import check_sites  # the engine loads only when there is CEL to check
@@ -89,7 +101,7 @@ def check_conditions(
     return check_sites(sites, report, snapshot)
 
 
-def find_sites(index: Index) -> Iterator[Site]:
+def find_sites(index: Index, pack_policies: Iterable[Resource] = ()) -> Iterator[Site]:
     """Every CEL expression in the repository, in file order, with its context."""
     for workflow in index.all("Workflow"):
         spec = workflow.spec
@@ -97,9 +109,10 @@ def find_sites(index: Index) -> Iterator[Site]:
         for path, source, output in _workflow_expressions(index, spec):
             schemas = {"output": output, "input": input_schema}
             yield Site(workflow, path, source, schemas, WORKFLOW_VARIABLES)
-    for policy in index.all("Policy"):
+    for policy in (*index.all("Policy"), *pack_policies):
         for i, rule in enumerate(policy.spec.rules):
-            yield Site(policy, ("spec", "rules", i, "expr"), rule.expr, {}, RULE_VARIABLES)
+            path = ("spec", "rules", i, "expr")
+            yield Site(policy, path, rule.expr, {}, RULE_VARIABLES, float(MAX_NODES))
 
 
 def _workflow_expressions(index: Index, spec: Any) -> Iterator[tuple[Path, str, Any]]:

@@ -35,6 +35,7 @@ SEMVER_PATTERN = (
 STATE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ENTRYPOINT_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+PACK_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(@[^@]+)?$"
 
 
 def _matcher(
@@ -96,6 +97,12 @@ StateName = Annotated[
     Strict(),
     Field(json_schema_extra={"pattern": STATE_PATTERN}),
     _matcher("af_state", STATE_PATTERN, "state name", "knowledge_search"),
+]
+PackRef = Annotated[
+    str,
+    Strict(),
+    Field(json_schema_extra={"pattern": PACK_PATTERN}),
+    _matcher("af_pack", PACK_PATTERN, "policy pack (NAME or NAME@RANGE)", "baseline@^1", 128),
 ]
 VersionRange = Annotated[
     str, Strict(), Field(description="An npm-style version range: ~1.2, 1.x, >=1.5 <2.0, ^1.2.0.")
@@ -162,6 +169,11 @@ class Environment(Model):
         "off", description='Quote "off": unquoted, YAML 1.1 tools read it as false.'
     )
     region: Str | None = None
+    egress: tuple[Str, ...] | None = Field(
+        None,
+        description="The in-region hosts tools may reach under strict or lenient residency "
+        "(*.example.com wildcards allowed). Without it, tools reach what their roles grant.",
+    )
     toggles: dict[Str, Str | Bool | Int | Number] = Field(
         default_factory=dict, description="Environment toggles, visible to CEL as `env`."
     )
@@ -173,7 +185,11 @@ class ProjectSpec(Model):
         alias="afVersion", description="Compilers that may build this repo."
     )
     description: Str = ""
-    policy_packs: tuple[Name, ...] = Field((), alias="policyPacks")
+    policy_packs: tuple[PackRef, ...] = Field(
+        (),
+        alias="policyPacks",
+        description="Built-in policy packs, by name and optional npm range: baseline, baseline@^1.",
+    )
     environments: dict[Name, Environment] = Field(default_factory=dict)
 
 
@@ -187,6 +203,15 @@ class McpRef(Model):
 
 class Cost(Model):
     per_call: Number = Field(alias="perCall", ge=0)
+
+
+class CircuitBreaker(Model):
+    failure_threshold: Int = Field(
+        5, alias="failureThreshold", ge=1, description="Failures in a row that open the circuit."
+    )
+    reset_after: Duration = Field(
+        "30s", alias="resetAfter", description="How long the circuit stays open."
+    )
 
 
 class _ToolBase(Model):
@@ -204,6 +229,11 @@ class _ToolBase(Model):
     timeout: Duration | None = Field(None, description="Timeout of one call.")
     resources: Resources | None = None
     cost: Cost | None = None
+    circuit_breaker: CircuitBreaker | None = Field(
+        None,
+        alias="circuitBreaker",
+        description="When to stop calling a failing tool; defaults to 5 failures, 30s.",
+    )
 
 
 class HttpTool(_ToolBase):

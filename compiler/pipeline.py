@@ -1,22 +1,27 @@
 """The compiler's stages in order, each reporting into one `Report` and keeping going.
 
-snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → graph (AF4xx) → conditions (AF5xx)
-→ policy (AF6xx) → compat (AF8xx)
+snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → packs (AF309) → graph (AF4xx)
+→ conditions (AF5xx) → policy, rules, profiles (AF6xx) → compat (AF8xx)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import codes
 from .compat import check_compatibility
-from .conditions import check_conditions
+from .conditions import CompiledCondition, ConditionKey, check_conditions
 from .diagnostics import Report
 from .graph import check_workflows
 from .load import load_documents
+from .model import Environment
+from .packs import PolicyPack, resolve_packs
 from .policy import check_policies
+from .profiles import ExecProfile, derive_profiles
 from .refs import Index, build_index, check_references
-from .schema import validate_resources
+from .rules import check_rules, environment_view
+from .schema import Resource, validate_resources
 from .source import Snapshot
 from .suggest import did_you_mean
 
@@ -26,6 +31,12 @@ class Validation:
     report: Report
     index: Index
     environment: str | None
+    packs: tuple[PolicyPack, ...]
+    policies: tuple[Resource, ...]
+    """The policies in force: the repository's, then the selected packs'."""
+    conditions: Mapping[ConditionKey, CompiledCondition]
+    profiles: Mapping[str, ExecProfile]
+    """Every reachable (agent, tool) pair's profile, by id."""
 
 
 def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> Validation:
@@ -37,18 +48,31 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     resources = validate_resources(documents, report)
     index = build_index(resources, report)
     check_references(index, report)
+    packs = resolve_packs(index, report)
+    policies = (*index.all("Policy"), *(pack.policy for pack in packs))
     check_workflows(index, report)
-    check_conditions(index, report, snapshot)
-    check_policies(index, report)
+    conditions = check_conditions(index, report, snapshot, (p.policy for p in packs))
+    check_policies(index, policies, report)
+    env = _check_environment(index, environment, report)
+    check_rules(index, packs, conditions, environment_view(environment, env), report)
+    profiles = derive_profiles(index, policies, environment if env else None, report)
     check_compatibility(index, report)
-    _check_environment(index, environment, report)
-    return Validation(report=report, index=index, environment=environment)
+    return Validation(
+        report=report,
+        index=index,
+        environment=environment,
+        packs=packs,
+        policies=policies,
+        conditions=conditions,
+        profiles=profiles,
+    )
 
 
-def _check_environment(index: Index, environment: str | None, report: Report) -> None:
+def _check_environment(index: Index, environment: str | None, report: Report) -> Environment | None:
+    """The environment ``--env`` names, when the Project defines it."""
     if environment is None or index.project is None:
-        return
-    environments = index.project.spec.environments
+        return None
+    environments: Mapping[str, Environment] = index.project.spec.environments
     if environment not in environments:
         project = index.project
         report.add(
@@ -58,3 +82,5 @@ def _check_environment(index: Index, environment: str | None, report: Report) ->
             f"environment '{environment}' (from --env) is not defined by the Project",
             hint=did_you_mean(environment, environments),
         )
+        return None
+    return environments[environment]

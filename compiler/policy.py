@@ -1,6 +1,7 @@
 """Roles and limits: default deny, checked before anything runs.   AF6xx
 
-Input: the `Index`. Output: diagnostics only. Every tool an agent lists must be allowed by the
+Input: the `Index` and the policies in force (the repository's and the selected packs').
+Output: diagnostics only. Every tool an agent lists must be allowed by the
 agent's role, and every permission the tool needs must be granted by that role (an MCP tool
 needs its server's host without declaring it). Policy `limits` cap tool timeouts, memory and
 retries; a value above a limit is reported where it is written, with the limit's place in the
@@ -25,10 +26,10 @@ from .schema import Resource
 from .units import duration_ms, quantity
 
 
-def check_policies(index: Index, report: Report) -> None:
+def check_policies(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
     for agent in index.all("Agent"):
         _check_agent_grants(index, agent, report)
-    _check_limits(index, report)
+    _check_limits(index, policies, report)
 
 
 # --- grants --------------------------------------------------------------------------------
@@ -61,14 +62,14 @@ def _check_agent_grants(index: Index, agent: Resource, report: Report) -> None:
                 agent.file,
                 agent.doc.span(("spec", "tools", i)),
                 f"role '{role_ref.name}' does not allow tool '{tool_name}'",
-                hint=f"add it to allowedTools at {_where(role_ref, 'allowedTools')}",
+                hint=f"add it to allowedTools at {role_place(role_ref, 'allowedTools')}",
             )
             continue
         _check_needs(agent, tool, role_ref, role, report)
 
 
 def _check_needs(agent: Resource, tool: Resource, ref: RoleRef, role: Role, report: Report) -> None:
-    for name, need, path in _needs(tool):
+    for name, need, path in tool_needs(tool):
         missing = ungranted(name, need, role.permissions.get(name))
         if not missing:
             continue
@@ -80,11 +81,11 @@ def _check_needs(agent: Resource, tool: Resource, ref: RoleRef, role: Role, repo
             tool.doc.span(path),
             f"tool '{tool.name}' needs {what}, which role '{ref.name}' (of agent "
             f"'{agent.name}') does not grant",
-            hint=f"grant it at {_where(ref, 'permissions')}, or narrow what the tool needs",
+            hint=f"grant it at {role_place(ref, 'permissions')}, or narrow what the tool needs",
         )
 
 
-def _needs(tool: Resource) -> Iterator[tuple[str, object, Path]]:
+def tool_needs(tool: Resource) -> Iterator[tuple[str, object, Path]]:
     """What a tool needs: its declared permissions, plus its MCP server's host."""
     spec = tool.spec
     for name, value in spec.permissions.items():
@@ -96,7 +97,7 @@ def _needs(tool: Resource) -> Iterator[tuple[str, object, Path]]:
             yield "network.http", [host], ("spec", "mcp", "server")
 
 
-def _where(ref: RoleRef, field: str) -> str:
+def role_place(ref: RoleRef, field: str) -> str:
     path = ("spec", "roles", ref.name, field)
     span = ref.policy.doc.key_span(path)
     return f"{ref.policy.file}:{span.line} (policy '{ref.policy.name}', role '{ref.name}')"
@@ -106,7 +107,7 @@ def _where(ref: RoleRef, field: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Limit:
+class Limit:
     value: Decimal
     text: str
     policy: Resource
@@ -117,10 +118,12 @@ class _Limit:
         return f"{self.policy.file}:{span.line} (policy '{self.policy.name}')"
 
 
-def _strictest(index: Index, field: str, measure: Callable[[Any], Decimal]) -> _Limit | None:
+def strictest(
+    policies: tuple[Resource, ...], field: str, measure: Callable[[Any], Decimal]
+) -> Limit | None:
     """The lowest limit any policy sets for ``field``: every policy applies repo-wide."""
-    best: _Limit | None = None
-    for policy in index.all("Policy"):
+    best: Limit | None = None
+    for policy in policies:
         limits = policy.spec.limits
         raw = None if limits is None else getattr(limits, field)
         if raw is None:
@@ -128,14 +131,26 @@ def _strictest(index: Index, field: str, measure: Callable[[Any], Decimal]) -> _
         value = measure(raw)
         if best is None or value < best.value:
             alias = type(limits).model_fields[field].alias or field
-            best = _Limit(value, str(raw), policy, ("spec", "limits", alias))
+            best = Limit(value, str(raw), policy, ("spec", "limits", alias))
     return best
 
 
-def _check_limits(index: Index, report: Report) -> None:
-    timeout = _strictest(index, "max_tool_timeout", lambda raw: Decimal(duration_ms(raw)))
-    memory = _strictest(index, "max_memory", quantity)
-    retries = _strictest(index, "max_retries", Decimal)
+def timeout_limit(policies: tuple[Resource, ...]) -> Limit | None:
+    return strictest(policies, "max_tool_timeout", lambda raw: Decimal(duration_ms(raw)))
+
+
+def memory_limit(policies: tuple[Resource, ...]) -> Limit | None:
+    return strictest(policies, "max_memory", quantity)
+
+
+def retries_limit(policies: tuple[Resource, ...]) -> Limit | None:
+    return strictest(policies, "max_retries", Decimal)
+
+
+def _check_limits(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
+    timeout = timeout_limit(policies)
+    memory = memory_limit(policies)
+    retries = retries_limit(policies)
     for tool in index.all("Tool"):
         spec = tool.spec
         if timeout and spec.timeout and duration_ms(spec.timeout) > timeout.value:
@@ -201,7 +216,7 @@ def _over(
     path: Path,
     shown: str,
     name: str,
-    limit: _Limit,
+    limit: Limit,
     report: Report,
 ) -> None:
     report.add(

@@ -1,10 +1,65 @@
 """ExecProfiles: what one agent may do with one tool, derived and fixed at compile time.   AF6xx
 
-A profile is identified by the (agent, tool) pair it governs; `profile_id` names it the same way
-in plans, in `profiles/<id>.json` and in diffs.
+Input: the `Index`, the policies in force (the repository's and the selected packs') and the
+environment being compiled for (``--env``; none: an anonymous one with residency ``"off"``).
+Output: one frozen `ExecProfile` per (agent, tool) pair that some workflow can reach, by id, and
+the diagnostics of the environment's constraints.
+
+Each field of a profile is derived from named sources, and each records them (`Origin`), so a
+reviewer can trace a value to the line that set it:
+
+- ``permissions``/``domains``: the tool's needs (an MCP tool's server host included), each
+  granted by the agent's role; a need the role does not grant is AF602 (`policy.py`) and is
+  left out here, never widened.
+- ``timeoutMs``, ``memoryBytes``, ``cpuMillis``: the tool's values or the defaults below,
+  clamped to the strictest policy ``limits``.
+- ``sandbox``: the environment's, else the strongest policy ``sandbox.default``, else gvisor.
+- ``residency``: the environment's mode, region and egress allow-list, and the agent's region.
+- ``retry`` (the agent's, clamped to ``maxRetries``), ``circuitBreaker`` (the tool's, or the
+  defaults), ``budget`` and ``concurrency`` (the agent's), ``model`` (the agent's).
+
+The profile's ``hash`` covers every field but the provenance (file lines move with cosmetic
+edits; a plan-cache key must not). Environment checks, reported only for ``--env``: a
+domain outside the environment's ``egress`` allow-list under strict (error) or lenient
+(warning) residency (AF610; an environment without ``egress`` leaves tools to what their roles
+grant), and an agent pinned to another region (AF611). Every environment's sandbox is checked
+against the policies' ``allowProcessIn`` always (AF609): a fact of the repository, not of one
+build.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Literal
+
+from . import codes
+from .diagnostics import Report
+from .grants import domain_granted, ungranted
+from .load import Path
+from .model import Environment
+from .permissions import DOMAIN_PERMISSIONS
+from .policy import Limit, memory_limit, retries_limit, timeout_limit, tool_needs
+from .refs import Index, workflow_steps
+from .schema import Resource
+from .units import duration_ms, quantity
+
+Sandbox = Literal["gvisor", "docker", "process"]
+SANDBOX_STRENGTH: Mapping[str, int] = MappingProxyType({"process": 0, "docker": 1, "gvisor": 2})
+"""Stronger isolation, higher number: `af diff` calls a step down a weakening."""
+
+DEFAULT_TIMEOUT = "30s"
+DEFAULT_MEMORY = "512Mi"
+DEFAULT_CPU = "1"
+DEFAULT_SANDBOX: Sandbox = "gvisor"
+DEFAULT_FAILURE_THRESHOLD = 5
+DEFAULT_RESET_AFTER = "30s"
+
+OriginKind = Literal["tool", "agent", "role", "policy", "environment", "default"]
 
 
 def profile_id(agent: str, tool: str | None) -> str:
@@ -13,3 +68,517 @@ def profile_id(agent: str, tool: str | None) -> str:
     Resource names are DNS labels, which never hold a dot, so the id is unambiguous.
     """
     return agent if tool is None else f"{agent}.{tool}"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a profile's value came from: a resource's field, or a compiler default."""
+
+    kind: OriginKind
+    resource: str
+    """``Tool/kb-search``; empty for a default."""
+    field: str
+    """``spec.timeout``, or the default's name."""
+    file: str = ""
+    line: int = 0
+    note: str = ""
+    """What the source did to the value: ``clamped to 60s``."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"from": self.kind, "field": self.field}
+        if self.resource:
+            out |= {"resource": self.resource, "file": self.file, "line": self.line}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def _at(kind: OriginKind, resource: Resource, path: Path, note: str = "") -> Origin:
+    return Origin(
+        kind,
+        f"{resource.kind}/{resource.name}",
+        ".".join(str(p) for p in path),
+        resource.file,
+        resource.doc.span(path).line,
+        note,
+    )
+
+
+def _default(name: str) -> Origin:
+    return Origin("default", "", name)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecProfile:
+    """What one step may do. Values are canonical (sorted, in integral units)."""
+
+    agent: str
+    tool: str | None
+    environment: str | None
+    permissions: tuple[tuple[str, tuple[str, ...] | bool], ...]
+    domains: tuple[str, ...]
+    timeout_ms: int
+    memory_bytes: int
+    cpu_millis: int
+    sandbox: Sandbox
+    residency: Mapping[str, Any]
+    retry: Mapping[str, Any]
+    circuit_breaker: Mapping[str, Any]
+    budget: Mapping[str, Any] | None
+    concurrency: int
+    model: Mapping[str, Any] | None
+    cost_per_call: float | None
+    provenance: tuple[tuple[str, tuple[Origin, ...]], ...] = field(compare=False)
+
+    @property
+    def id(self) -> str:
+        return profile_id(self.agent, self.tool)
+
+    def content(self) -> dict[str, Any]:
+        """Everything that decides what the step may do: what the hash covers."""
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "tool": self.tool,
+            "environment": self.environment,
+            "permissions": {
+                name: list(value) if isinstance(value, tuple) else value
+                for name, value in self.permissions
+            },
+            "domains": list(self.domains),
+            "timeoutMs": self.timeout_ms,
+            "memoryBytes": self.memory_bytes,
+            "cpuMillis": self.cpu_millis,
+            "sandbox": self.sandbox,
+            "residency": dict(self.residency),
+            "retry": dict(self.retry),
+            "circuitBreaker": dict(self.circuit_breaker),
+            "budget": dict(self.budget) if self.budget is not None else None,
+            "concurrency": self.concurrency,
+            "model": dict(self.model) if self.model is not None else None,
+            "costPerCall": self.cost_per_call,
+        }
+
+    @property
+    def hash(self) -> str:
+        return "sha256:" + hashlib.sha256(_canonical(self.content())).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        """The profile as `profiles/<id>.json` holds it: content, hash and provenance."""
+        return {
+            **self.content(),
+            "hash": self.hash,
+            "provenance": {
+                name: [origin.to_json() for origin in origins] for name, origins in self.provenance
+            },
+        }
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- which pairs plans reach ---------------------------------------------------------------
+
+
+def reachable_pairs(index: Index) -> tuple[tuple[str, str | None], ...]:
+    """(agent, tool) pairs some workflow step can reach, sorted.
+
+    A step with a tool reaches that pair. A step without one reaches the agent's own work
+    (``tool`` ``None``) and, for an LLM agent, which may call any tool it lists, each of them.
+    """
+    pairs: set[tuple[str, str | None]] = set()
+    for workflow in index.all("Workflow"):
+        for _, agent_name, tool_name in workflow_steps(workflow):
+            agent = index.get("Agent", agent_name)
+            if agent is None:
+                continue
+            if tool_name is not None:
+                if index.get("Tool", tool_name) is not None:
+                    pairs.add((agent_name, tool_name))
+                continue
+            pairs.add((agent_name, None))
+            if agent.spec.type == "llm":
+                pairs.update(
+                    (agent_name, t) for t in agent.spec.tools if index.get("Tool", t) is not None
+                )
+    return tuple(sorted(pairs, key=lambda pair: (pair[0], pair[1] or "")))
+
+
+# --- derivation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    timeout: Limit | None
+    memory: Limit | None
+    retries: Limit | None
+
+
+def derive_profiles(
+    index: Index,
+    policies: tuple[Resource, ...],
+    environment: str | None,
+    report: Report,
+) -> Mapping[str, ExecProfile]:
+    """Every reachable pair's profile, by id; checks the environment's constraints."""
+    env = _environment(index, environment)
+    check_sandboxes(index, policies, report)
+    limits = _Limits(timeout_limit(policies), memory_limit(policies), retries_limit(policies))
+    sandbox, sandbox_origin = _sandbox(index, policies, environment, env)
+    profiles: dict[str, ExecProfile] = {}
+    pairs = reachable_pairs(index)
+    for agent_name, tool_name in pairs:
+        agent = index.get("Agent", agent_name)
+        assert agent is not None  # reachable_pairs keeps only pairs that resolve
+        tool = index.get("Tool", tool_name) if tool_name is not None else None
+        builder = _Builder(index, agent, tool, environment, env, limits)
+        profile = builder.build(sandbox, sandbox_origin)
+        profiles[profile.id] = profile
+    if env is not None and environment is not None:
+        users: dict[str, tuple[str, ...]] = {}
+        for agent_name, tool_name in pairs:
+            if tool_name is not None:
+                users[tool_name] = (*users.get(tool_name, ()), agent_name)
+        _check_egress(index, users, environment, env, report)
+        _check_regions(index, {a for a, _ in pairs}, environment, env, report)
+    return MappingProxyType(profiles)
+
+
+def _environment(index: Index, name: str | None) -> Environment | None:
+    if name is None or index.project is None:
+        return None
+    environment: Environment | None = index.project.spec.environments.get(name)
+    return environment
+
+
+class _Builder:
+    """One profile: each field with the origins that decided it."""
+
+    def __init__(
+        self,
+        index: Index,
+        agent: Resource,
+        tool: Resource | None,
+        environment: str | None,
+        env: Environment | None,
+        limits: _Limits,
+    ) -> None:
+        self.index, self.agent, self.tool = index, agent, tool
+        self.environment, self.env, self.limits = environment, env, limits
+        self.origins: dict[str, list[Origin]] = {}
+
+    def note(self, name: str, *origins: Origin) -> None:
+        self.origins.setdefault(name, []).extend(origins)
+
+    def build(self, sandbox: Sandbox, sandbox_origin: Origin) -> ExecProfile:
+        self.note("sandbox", sandbox_origin)
+        permissions = self._permissions()
+        return ExecProfile(
+            agent=self.agent.name,
+            tool=self.tool.name if self.tool is not None else None,
+            environment=self.environment,
+            permissions=permissions,
+            domains=tuple(
+                sorted(
+                    {
+                        domain
+                        for name, value in permissions
+                        if name in DOMAIN_PERMISSIONS and isinstance(value, tuple)
+                        for domain in value
+                    }
+                )
+            ),
+            timeout_ms=self._timeout(),
+            memory_bytes=self._memory(),
+            cpu_millis=self._cpu(),
+            sandbox=sandbox,
+            residency=self._residency(),
+            retry=self._retry(),
+            circuit_breaker=self._circuit_breaker(),
+            budget=self._budget(),
+            concurrency=self._concurrency(),
+            model=self._model(),
+            cost_per_call=self._cost(),
+            provenance=tuple((name, tuple(o)) for name, o in sorted(self.origins.items())),
+        )
+
+    def _permissions(self) -> tuple[tuple[str, tuple[str, ...] | bool], ...]:
+        if self.tool is None:
+            return ()
+        role_ref = self.index.roles.get(self.agent.spec.role or "")
+        role = role_ref.policy.spec.roles[role_ref.name] if role_ref is not None else None
+        effective: dict[str, tuple[str, ...] | bool] = {}
+        for name, need, path in tool_needs(self.tool):
+            grant = role.permissions.get(name) if role is not None else None
+            missing = set(ungranted(name, need, grant))
+            if isinstance(need, bool):
+                if need and not missing:
+                    effective[name] = True
+            else:
+                items = [str(n) for n in need] if isinstance(need, list | tuple) else []
+                kept = tuple(sorted(set(items) - missing))
+                if not kept:
+                    continue
+                previous = effective.get(name)
+                merged = set(previous) if isinstance(previous, tuple) else set()
+                effective[name] = tuple(sorted(merged | set(kept)))
+            self.note(f"permissions.{name}", _at("tool", self.tool, path))
+            if role_ref is not None:
+                role_path = ("spec", "roles", role_ref.name, "permissions", name)
+                self.note(f"permissions.{name}", _at("role", role_ref.policy, role_path))
+        return tuple(sorted(effective.items()))
+
+    def _timeout(self) -> int:
+        declared = self.tool.spec.timeout if self.tool is not None else None
+        if declared is not None and self.tool is not None:
+            value = duration_ms(declared)
+            self.note("timeoutMs", _at("tool", self.tool, ("spec", "timeout")))
+        else:
+            value = duration_ms(DEFAULT_TIMEOUT)
+            self.note("timeoutMs", _default(f"timeout {DEFAULT_TIMEOUT}"))
+        return int(self._clamp("timeoutMs", Decimal(value), self.limits.timeout))
+
+    def _memory(self) -> int:
+        resources = self.tool.spec.resources if self.tool is not None else None
+        if resources is not None and resources.memory is not None and self.tool is not None:
+            value = quantity(resources.memory)
+            self.note("memoryBytes", _at("tool", self.tool, ("spec", "resources", "memory")))
+        else:
+            value = quantity(DEFAULT_MEMORY)
+            self.note("memoryBytes", _default(f"memory {DEFAULT_MEMORY}"))
+        return int(self._clamp("memoryBytes", value, self.limits.memory))
+
+    def _cpu(self) -> int:
+        resources = self.tool.spec.resources if self.tool is not None else None
+        if resources is not None and resources.cpu is not None and self.tool is not None:
+            self.note("cpuMillis", _at("tool", self.tool, ("spec", "resources", "cpu")))
+            return int(quantity(resources.cpu) * 1000)
+        self.note("cpuMillis", _default(f"cpu {DEFAULT_CPU}"))
+        return int(quantity(DEFAULT_CPU) * 1000)
+
+    def _clamp(self, name: str, value: Decimal, limit: Limit | None) -> Decimal:
+        if limit is None or value <= limit.value:
+            return value
+        self.note(name, _at("policy", limit.policy, limit.path, f"clamped to {limit.text}"))
+        return limit.value
+
+    def _residency(self) -> dict[str, Any]:
+        env = self.env
+        agent_residency = self.agent.spec.residency
+        out: dict[str, Any] = {
+            "mode": env.residency if env is not None else "off",
+            "region": (env.region if env is not None else None),
+            "egressAllowList": (
+                sorted(env.egress) if env is not None and env.egress is not None else None
+            ),
+            "agentRegion": agent_residency.region if agent_residency is not None else None,
+            "agentStrict": bool(agent_residency.strict) if agent_residency is not None else False,
+        }
+        project = self.index.project
+        if env is not None and project is not None and self.environment is not None:
+            path = ("spec", "environments", self.environment)
+            self.note("residency", _at("environment", project, path))
+        if agent_residency is not None:
+            self.note("residency", _at("agent", self.agent, ("spec", "residency")))
+        return out
+
+    def _retry(self) -> dict[str, Any]:
+        retry = self.agent.spec.retry
+        if retry is None:
+            self.note("retry", _default("retry: 1 attempt"))
+            return {
+                "maxAttempts": 1,
+                "backoff": "constant",
+                "initialDelayMs": 0,
+                "maxDelayMs": 0,
+                "jitter": False,
+            }
+        self.note("retry", _at("agent", self.agent, ("spec", "retry")))
+        attempts = retry.max_attempts
+        limit = self.limits.retries
+        if limit is not None and attempts - 1 > limit.value:
+            attempts = int(limit.value) + 1
+            self.note("retry", _at("policy", limit.policy, limit.path, f"clamped to {attempts}"))
+        initial = duration_ms(retry.initial_delay) if retry.initial_delay else 0
+        return {
+            "maxAttempts": attempts,
+            "backoff": retry.backoff,
+            "initialDelayMs": initial,
+            "maxDelayMs": duration_ms(retry.max_delay) if retry.max_delay else initial,
+            "jitter": retry.jitter,
+        }
+
+    def _circuit_breaker(self) -> dict[str, Any]:
+        breaker = self.tool.spec.circuit_breaker if self.tool is not None else None
+        if breaker is None or self.tool is None:
+            self.note(
+                "circuitBreaker",
+                _default(
+                    f"{DEFAULT_FAILURE_THRESHOLD} failures, reset after {DEFAULT_RESET_AFTER}"
+                ),
+            )
+            return {
+                "failureThreshold": DEFAULT_FAILURE_THRESHOLD,
+                "resetAfterMs": duration_ms(DEFAULT_RESET_AFTER),
+            }
+        self.note("circuitBreaker", _at("tool", self.tool, ("spec", "circuitBreaker")))
+        return {
+            "failureThreshold": breaker.failure_threshold,
+            "resetAfterMs": duration_ms(breaker.reset_after),
+        }
+
+    def _budget(self) -> dict[str, Any] | None:
+        budget = self.agent.spec.budget
+        if budget is None:
+            return None
+        self.note("budget", _at("agent", self.agent, ("spec", "budget")))
+        return {"tokens": budget.tokens, "dollars": budget.dollars, "period": budget.period}
+
+    def _concurrency(self) -> int:
+        path = ("spec", "concurrency")
+        if path in self.agent.doc.value_spans:
+            self.note("concurrency", _at("agent", self.agent, path))
+        else:
+            self.note("concurrency", _default("concurrency 1"))
+        concurrency: int = self.agent.spec.concurrency
+        return concurrency
+
+    def _model(self) -> dict[str, Any] | None:
+        model = self.agent.spec.model
+        if model is None:
+            return None
+        self.note("model", _at("agent", self.agent, ("spec", "model")))
+        return {
+            "provider": model.provider,
+            "name": model.name,
+            "temperature": model.temperature,
+            "maxTokens": model.max_tokens,
+        }
+
+    def _cost(self) -> float | None:
+        cost = self.tool.spec.cost if self.tool is not None else None
+        if cost is None or self.tool is None:
+            return None
+        self.note("costPerCall", _at("tool", self.tool, ("spec", "cost", "perCall")))
+        per_call: float = cost.per_call
+        return per_call
+
+
+# --- sandbox -------------------------------------------------------------------------------
+
+
+def _sandbox(
+    index: Index, policies: tuple[Resource, ...], name: str | None, env: Environment | None
+) -> tuple[Sandbox, Origin]:
+    """The environment's sandbox, else the strongest policy default, else gvisor."""
+    project = index.project
+    if env is not None and env.sandbox is not None and project is not None and name is not None:
+        return env.sandbox, _at("environment", project, ("spec", "environments", name, "sandbox"))
+    defaults = [(p.spec.sandbox.default, p) for p in policies if p.spec.sandbox is not None]
+    if defaults:
+        value, policy = max(defaults, key=lambda d: SANDBOX_STRENGTH[d[0]])
+        return value, _at("policy", policy, ("spec", "sandbox", "default"))
+    return DEFAULT_SANDBOX, _default(f"sandbox {DEFAULT_SANDBOX}")
+
+
+def check_sandboxes(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
+    """An environment may run steps as plain processes only where every policy allows it."""
+    project = index.project
+    if project is None:
+        return
+    for name, env in project.spec.environments.items():
+        sandbox, _ = _sandbox(index, policies, name, env)
+        if sandbox != "process":
+            continue
+        for policy in policies:
+            rules = policy.spec.sandbox
+            if rules is None or name in rules.allow_process_in:
+                continue
+            path = ("spec", "sandbox", "allowProcessIn")
+            where = f"{policy.file}:{policy.doc.span(path).line} (policy '{policy.name}')"
+            at = ("spec", "environments", name, "sandbox")
+            report.add(
+                codes.PROCESS_SANDBOX_NOT_ALLOWED,
+                project.file,
+                project.doc.span(at) if at in project.doc.value_spans else project.doc.span(at[:3]),
+                f"environment '{name}' runs steps in the 'process' sandbox, which policy "
+                f"'{policy.name}' does not allow there",
+                hint=f"use gvisor or docker, or add '{name}' to allowProcessIn at {where}",
+            )
+
+
+# --- residency -----------------------------------------------------------------------------
+
+
+def _check_egress(
+    index: Index,
+    users: Mapping[str, tuple[str, ...]],
+    environment: str,
+    env: Environment,
+    report: Report,
+) -> None:
+    """Each domain a reached tool needs must be on the environment's egress allow-list."""
+    if env.residency == "off" or env.egress is None:
+        return
+    severity: Literal["error", "warning"] = "error" if env.residency == "strict" else "warning"
+    for tool_name, agents in sorted(users.items()):
+        tool = index.get("Tool", tool_name)
+        if tool is None:
+            continue
+        seen: set[str] = set()
+        for name, need, path in tool_needs(tool):
+            if name not in DOMAIN_PERMISSIONS or not isinstance(need, list | tuple):
+                continue
+            for i, domain in enumerate(str(d) for d in need):
+                if domain in seen or any(domain_granted(domain, a) for a in env.egress):
+                    continue
+                seen.add(domain)
+                at = (*path, i) if path[-1] == name else path
+                used_by = ", ".join(f"'{a}'" for a in agents)
+                report.add(
+                    codes.EGRESS_OUTSIDE_RESIDENCY,
+                    tool.file,
+                    tool.doc.span(at),
+                    f"tool '{tool.name}' (used by {used_by}) reaches '{domain}', which "
+                    f"environment '{environment}' with {env.residency} residency does not allow",
+                    hint=_egress_hint(index, environment),
+                    severity=severity,
+                )
+
+
+def _egress_hint(index: Index, environment: str) -> str:
+    project = index.project
+    assert project is not None
+    span = project.doc.span(("spec", "environments", environment))
+    return (
+        f"add the host (in-region only) to spec.environments.{environment}.egress at "
+        f"{project.file}:{span.line}"
+    )
+
+
+def _check_regions(
+    index: Index, agents: set[str], environment: str, env: Environment, report: Report
+) -> None:
+    if not env.region:
+        return
+    for name in sorted(agents):
+        agent = index.get("Agent", name)
+        residency = agent.spec.residency if agent is not None else None
+        if agent is None or residency is None or _in_region(env.region, residency.region):
+            continue
+        report.add(
+            codes.REGION_MISMATCH,
+            agent.file,
+            agent.doc.span(("spec", "residency", "region")),
+            f"agent '{name}' is pinned to region '{residency.region}', but environment "
+            f"'{environment}' runs in '{env.region}'",
+            hint="build for an environment in that region, or change the agent's residency",
+            severity="error" if residency.strict else "warning",
+        )
+
+
+def _in_region(environment_region: str, agent_region: str) -> bool:
+    """``eu`` holds ``eu-west-1``; ``eu-west-1`` holds only itself."""
+    env_region, wanted = environment_region.lower(), agent_region.lower()
+    return env_region == wanted or env_region.startswith(wanted + "-")

@@ -2,11 +2,13 @@
 
 Each case is a small repository; each marker names a code (and optionally a column) on the line
 where the diagnostic must point. Unexpected diagnostics fail the case too, so a case proves both
-that a check fires and that nothing else does.
+that a check fires and that nothing else does. A case whose af.yaml holds a `# case-env: ENV`
+line is validated as `af validate --env ENV`.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,14 @@ from tests.expectations import collect_expectations, compare
 CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
 
 
+_CASE_ENV = re.compile(r"^# case-env: (\S+)$", re.MULTILINE)
+
+
 def diagnostics_for(repo: Path) -> list[dict[str, object]]:
-    report = validate_snapshot(read_folder(repo)).report
+    project = repo / "af.yaml"
+    found = _CASE_ENV.search(project.read_text(encoding="utf-8")) if project.is_file() else None
+    environment = found.group(1) if found else None
+    report = validate_snapshot(read_folder(repo), environment=environment).report
     return [
         {"file": d.file, "line": d.line, "column": d.column, "code": d.code, "message": d.message}
         for d in report.diagnostics()

@@ -1,8 +1,11 @@
-"""The independent fixture: written from SPEC.md alone, it checks us against the contract.
+"""The independent fixtures: written from SPEC.md alone, they check us against the contract.
 
-tests/fixtures/independent/broken/ marks each planted error with its family (`# expect: AF3xx`);
-every marker must be met at its file and line, and nothing may be reported anywhere else.
-clean/ and examples/repo must validate without a single diagnostic.
+Each was written by a separate session that read SPEC.md and none of our code:
+tests/fixtures/independent/ (loading, schema, references, graphs) and
+tests/fixtures/independent-safety/ (CEL, permissions, limits and policy rules). Each broken/
+marks its planted errors with their family (`# expect: AF5xx`); every marker must be met at its
+file and line, and nothing may be reported anywhere else. Each clean/ and examples/repo must
+validate without a single diagnostic, in every environment they define.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from agentflow.compiler.pipeline import validate_snapshot
 from agentflow.compiler.source import read_folder
@@ -17,32 +21,42 @@ from tests.conftest import EXAMPLE_REPO, FIXTURES
 from tests.expectations import collect_expectations, compare
 
 INDEPENDENT = FIXTURES / "independent"
+SAFETY = FIXTURES / "independent-safety"
 
 
-def diagnostics_for(repo: Path) -> list[dict[str, object]]:
-    report = validate_snapshot(read_folder(repo)).report
+def diagnostics_for(repo: Path, environment: str | None = None) -> list[dict[str, object]]:
+    report = validate_snapshot(read_folder(repo), environment=environment).report
     return [
         {"file": d.file, "line": d.line, "column": d.column, "code": d.code, "message": d.message}
         for d in report.diagnostics()
     ]
 
 
-def test_broken_reports_every_marker_and_nothing_else() -> None:
-    repo = INDEPENDENT / "broken"
+@pytest.mark.parametrize(
+    ("fixture", "planted", "families"),
+    [
+        (INDEPENDENT, 20, {"AF1xx", "AF2xx", "AF3xx", "AF4xx", "AF8xx"}),
+        (SAFETY, 15, {"AF5xx", "AF6xx"}),
+    ],
+    ids=["independent", "independent-safety"],
+)
+def test_broken_reports_every_marker_and_nothing_else(
+    fixture: Path, planted: int, families: set[str]
+) -> None:
+    repo = fixture / "broken"
     expected = collect_expectations(repo)
-    assert len(expected) >= 20, "the broken fixture lost its markers"
+    assert len(expected) >= planted, "the broken fixture lost its markers"
+    assert {item.code for item in expected} == families
     problems = compare(expected, diagnostics_for(repo))
     assert not problems, "\n".join(problems)
 
 
-def test_broken_markers_name_families_from_the_contract() -> None:
-    families = {item.code for item in collect_expectations(INDEPENDENT / "broken")}
-    assert families <= {f"AF{n}xx" for n in range(1, 9)}
-    assert {"AF1xx", "AF2xx", "AF3xx", "AF8xx"} <= families
+VALID = [INDEPENDENT / "clean", SAFETY / "clean", EXAMPLE_REPO]
 
 
-@pytest.mark.parametrize(
-    "repo", [INDEPENDENT / "clean", EXAMPLE_REPO], ids=["independent-clean", "examples-repo"]
-)
-def test_valid_repository_has_no_diagnostics(repo: Path) -> None:
+@pytest.mark.parametrize("repo", VALID, ids=["independent", "independent-safety", "examples"])
+def test_valid_repository_has_no_diagnostics_in_any_environment(repo: Path) -> None:
     assert diagnostics_for(repo) == []
+    environments = yaml.safe_load((repo / "af.yaml").read_text())["spec"].get("environments", {})
+    for environment in environments:
+        assert diagnostics_for(repo, environment) == [], environment
