@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,6 +60,7 @@ DEFAULT_SANDBOX: Sandbox = "gvisor"
 DEFAULT_FAILURE_THRESHOLD = 5
 DEFAULT_RESET_AFTER = "30s"
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 OriginKind = Literal["tool", "agent", "role", "policy", "environment", "default"]
 
 
@@ -97,11 +99,24 @@ def _at(kind: OriginKind, resource: Resource, path: Path, note: str = "") -> Ori
     return Origin(
         kind,
         f"{resource.kind}/{resource.name}",
-        ".".join(str(p) for p in path),
+        field_path(path),
         resource.file,
         resource.doc.span(path).line,
         note,
     )
+
+
+def field_path(path: Path) -> str:
+    """``spec.permissions["network.http"]``: dotted, with keys that hold dots quoted."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif _IDENTIFIER.fullmatch(step):
+            out += f".{step}" if out else step
+        else:
+            out += f'["{step}"]'
+    return out
 
 
 def _default(name: str) -> Origin:

@@ -237,3 +237,13 @@ def test_version_flag_prints_the_version() -> None:
     result = run_af("--version")
     assert result.returncode == 0
     assert re.fullmatch(r"af \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_env_flag_checks_that_environments_constraints() -> None:
+    case = FIXTURES / "cases" / "profiles-env"
+    result = run_af("validate", case, "--env", "prod", "--format", "json")
+    assert result.returncode == 1
+    codes = sorted({d["code"] for d in result.json()["diagnostics"]})
+    assert codes == ["AF607", "AF609", "AF610", "AF611"]
+    without = run_af("validate", case, "--format", "json").json()["diagnostics"]
+    assert sorted({d["code"] for d in without}) == ["AF609"]  # the rest needs --env
