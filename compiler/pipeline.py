@@ -21,7 +21,7 @@ from .policy import check_policies
 from .profiles import ExecProfile, derive_profiles
 from .refs import Index, build_index, check_references
 from .rules import check_rules, environment_view
-from .schema import Resource, validate_resources
+from .schema import Resource, invalid_names, validate_resources
 from .source import Snapshot
 from .suggest import did_you_mean
 
@@ -46,7 +46,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     report.files_checked = len(resource_files)
     documents = load_documents(resource_files, report)
     resources = validate_resources(documents, report)
-    index = build_index(resources, report)
+    index = build_index(resources, report, invalid_names(documents, resources))
     check_references(index, report)
     packs = resolve_packs(index, report)
     policies = (*index.all("Policy"), *(pack.policy for pack in packs))

@@ -49,6 +49,10 @@ class Index:
     """Every valid resource, by file; templates of one name but several versions included."""
     by_kind: Mapping[str, Mapping[str, Resource]]
     roles: Mapping[str, RoleRef]
+    invalid: frozenset[tuple[str, str]] = frozenset()
+    """(kind, name) of resources that exist but failed the schema (and ``("Role", name)`` of the
+    roles such a Policy defines): references to them are not reported as unknown, since their
+    own errors say what is wrong."""
 
     def named(self, kind: str) -> Mapping[str, Resource]:
         return self.by_kind.get(kind, MappingProxyType({}))
@@ -61,7 +65,11 @@ class Index:
         return tuple(r for r in self.resources if r.kind == kind)
 
 
-def build_index(resources: tuple[Resource, ...], report: Report) -> Index:
+def build_index(
+    resources: tuple[Resource, ...],
+    report: Report,
+    invalid: frozenset[tuple[str, str]] = frozenset(),
+) -> Index:
     by_kind: dict[str, dict[str, Resource]] = {}
     for resource in sorted(resources, key=lambda r: r.file):
         same_kind = by_kind.setdefault(resource.kind, {})
@@ -77,6 +85,7 @@ def build_index(resources: tuple[Resource, ...], report: Report) -> Index:
         resources=tuple(sorted(resources, key=lambda r: r.file)),
         by_kind=MappingProxyType({k: MappingProxyType(v) for k, v in by_kind.items()}),
         roles=MappingProxyType(roles),
+        invalid=invalid - {(r.kind, r.name) for r in resources},
     )
 
 
@@ -140,13 +149,14 @@ def check_references(index: Index, report: Report) -> None:
     for agent in index.all("Agent"):
         for i, tool in enumerate(agent.spec.tools):
             _expect(index, "Tool", tool, agent, ("spec", "tools", i), codes.UNKNOWN_TOOL, report)
-        if agent.spec.role is not None and agent.spec.role not in index.roles:
+        role = agent.spec.role
+        if role is not None and role not in index.roles and ("Role", role) not in index.invalid:
             report.add(
                 codes.UNKNOWN_ROLE,
                 agent.file,
                 agent.doc.span(("spec", "role")),
-                f"role '{agent.spec.role}' is not defined by any Policy",
-                hint=did_you_mean(agent.spec.role, index.roles),
+                f"role '{role}' is not defined by any Policy",
+                hint=did_you_mean(role, index.roles),
             )
     for policy in index.all("Policy"):
         for role_name, role in policy.spec.roles.items():
@@ -238,6 +248,8 @@ def _expect(
     known = index.named(kind)
     if name in known:
         return True
+    if (kind, name) in index.invalid:
+        return False  # defined, but broken: its own diagnostics say why
     report.add(
         code,
         user.file,

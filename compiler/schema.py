@@ -41,6 +41,33 @@ class Resource:
         return self.model.spec
 
 
+_KIND_NAMES = tuple(KIND_MODELS)
+"""A tuple, so that `in` compares: a document's kind may be unhashable (a mapping)."""
+
+
+def invalid_names(
+    documents: tuple[Document, ...], resources: tuple[Resource, ...]
+) -> frozenset[tuple[str, str]]:
+    """(kind, name) of the documents that name themselves but did not become resources, and
+    ``("Role", name)`` for each role of such a Policy."""
+    valid = {id(r.doc) for r in resources}
+
+    named = set()
+    for document in documents:
+        data = document.data
+        metadata = data.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        kind = data.get("kind")
+        if id(document) in valid or kind not in _KIND_NAMES or not isinstance(name, str):
+            continue
+        named.add((str(kind), name))
+        spec = data.get("spec")
+        roles = spec.get("roles") if kind == "Policy" and isinstance(spec, dict) else None
+        if isinstance(roles, dict):
+            named.update(("Role", str(role)) for role in roles)
+    return frozenset(named)
+
+
 def validate_resources(documents: tuple[Document, ...], report: Report) -> tuple[Resource, ...]:
     resources = []
     for document in documents:

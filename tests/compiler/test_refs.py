@@ -212,3 +212,17 @@ def test_env_flag_must_name_a_project_environment(tmp_path: Path) -> None:
     assert found([diagnostic]) == [("AF311", "af.yaml", 7, 3)]
     assert "(from --env)" in diagnostic.message
     assert diagnostic.hint == "did you mean 'prod'?"
+
+
+def test_a_resource_that_fails_the_schema_is_broken_not_unknown(tmp_path: Path) -> None:
+    files = {
+        "tools/kb-search.yaml": TOOL.replace("timeout: 10s", "timeout: 10 seconds"),
+        "agents/researcher.yaml": RESEARCHER,
+        "policies/rbac.yaml": RBAC.replace("allowedTools", "alowedTools"),
+    }
+    assert sorted(d.code for d in check(tmp_path, files)) == ["AF202", "AF208"]
+
+
+def test_a_name_no_document_defines_is_still_unknown(tmp_path: Path) -> None:
+    files = {"agents/researcher.yaml": RESEARCHER, "policies/rbac.yaml": RBAC}
+    assert sorted(d.code for d in check(tmp_path, files)) == ["AF302", "AF302"]
