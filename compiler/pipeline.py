@@ -1,7 +1,7 @@
 """The compiler's stages in order, each reporting into one `Report` and keeping going.
 
-snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → graph (AF4xx) → conditions (AF5xx)
-→ policy (AF6xx) → compat (AF8xx)
+snapshot → load (AF1xx) → schema (AF2xx) → templates (AF7xx: rendered resources join the index)
+→ refs (AF3xx) → graph (AF4xx) → conditions (AF5xx) → policy (AF6xx) → compat (AF8xx)
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .refs import Index, build_index, check_references
 from .schema import validate_resources
 from .source import Snapshot
 from .suggest import did_you_mean
+from .templates import TemplateUse, expand_templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class Validation:
     report: Report
     index: Index
     environment: str | None
+    templates: tuple[TemplateUse, ...] = ()
+    """Each rendered instance with its template's name and resolved version (SPEC §3)."""
 
 
 def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> Validation:
@@ -35,14 +38,15 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     report.files_checked = len(resource_files)
     documents = load_documents(resource_files, report)
     resources = validate_resources(documents, report)
-    index = build_index(resources, report)
+    expansion = expand_templates(build_index(resources, report), snapshot, report)
+    index = expansion.index
     check_references(index, report)
     check_workflows(index, report)
     check_conditions(index, report, snapshot)
     check_policies(index, report)
     check_compatibility(index, report)
     _check_environment(index, environment, report)
-    return Validation(report=report, index=index, environment=environment)
+    return Validation(report=report, index=index, environment=environment, templates=expansion.uses)
 
 
 def _check_environment(index: Index, environment: str | None, report: Report) -> None:
