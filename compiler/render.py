@@ -22,7 +22,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 
 from . import codes
 from .codes import Code
-from .render_map import RenderMap, TextLines, YieldSite, find_yield_sites
+from .render_map import RenderMap, TextLines, YieldSite, YieldSites, find_yield_sites
 from .sandbox import MAX_OUTPUT_CHARS, FolderLoader, Sandbox
 from .source import Span
 
@@ -62,13 +62,15 @@ def render_asset(
     try:
         with _deadline(seconds):
             return _render(environment, asset, text, values, max_chars)
-    except _OutOfTime:
-        return RenderFailure(
+    except _OutOfTime as error:
+        line = error.args[0] if error.args else 1
+        return _failure(
             codes.TEMPLATE_LIMIT,
             asset,
-            Span(1, 1),
+            line,
             f"rendering took longer than {seconds:g} s",
-            hint="a loop that runs too long, perhaps nested loops over large ranges",
+            "a loop that runs too long, perhaps nested loops over large ranges",
+            files,
         )
     except (RecursionError, MemoryError, SyntaxError) as error:
         # SyntaxError: Python's own limit on nested blocks, reached by deeply nested tags.
@@ -111,12 +113,31 @@ def _render(
         for line in range(1, python_source.count("\n") + 2)
     }
     sites = find_yield_sites(text, python_source, line_of)
+    # Template.generate is a generator function; typeshed-style stubs call it an Iterator.
+    generator = cast(Generator[str, None, None], template.generate(dict(values)))
+    try:
+        return _collect(generator, asset, text, sites, max_chars)
+    except _OutOfTime as error:  # raised into template code: its frames name the line
+        line = 1
+        tb = error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == asset:
+                line = template.get_corresponding_lineno(tb.tb_lineno)
+            tb = tb.tb_next
+        raise _OutOfTime(line) from None
+
+
+def _collect(
+    generator: Generator[str, None, None],
+    asset: str,
+    text: str,
+    sites: YieldSites,
+    max_chars: int,
+) -> Rendered | RenderFailure:
     pieces: list[str] = []
     offsets: list[int] = []
     chunk_sites: list[YieldSite] = []
     size = 0
-    # Template.generate is a generator function; typeshed-style stubs call it an Iterator.
-    generator = cast(Generator[str, None, None], template.generate(dict(values)))
     for chunk in generator:
         if not chunk:
             continue

@@ -18,7 +18,8 @@ import re
 from collections.abc import Callable, Mapping, Sized
 from typing import Any, NoReturn
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound
+from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -54,8 +55,25 @@ class FolderLoader(BaseLoader):
         return path if path.startswith(self.folder + "/") else None
 
 
+class LiteralOnlyCodeGenerator(CodeGenerator):
+    """Compiles only literal template text to ``yield '<constant>'``.
+
+    Jinja folds constant expressions (``{{ 30 + 60 }}``) into the surrounding text; keeping
+    them as expressions lets `render_map` tell literal text (found verbatim in the asset) from
+    computed values.
+    """
+
+    def _output_child_to_const(
+        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
+    ) -> str:
+        if not isinstance(node, nodes.TemplateData):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
+
+
 class Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%"})
+    code_generator_class = LiteralOnlyCodeGenerator
 
     def __init__(self, loader: FolderLoader) -> None:
         super().__init__(

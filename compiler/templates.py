@@ -268,13 +268,8 @@ def _render_instance(
                 continue
             result = render_asset(template.folder, texts, path, values)
             if isinstance(result, RenderFailure):
-                report.add(
-                    result.code,
-                    result.file,
-                    result.span,
-                    f"{result.message} (rendering {instance.file})",
-                    hint=result.hint,
-                )
+                where = report.register_rendered(result.file, instance.file)
+                report.add(result.code, where, result.span, result.message, hint=result.hint)
             else:
                 outputs.append(RenderedAsset(instance, result))
     return outputs
