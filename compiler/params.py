@@ -224,3 +224,22 @@ def _values_hint(parameter: Parameter, value: Any = None) -> str | None:
         if value is not None
         else ("one of: " + ", ".join(f"'{v}'" for v in parameter.values))
     )
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from the command line; VALUE is read as YAML does (``0.8``, ``true``,
+    ``{secretRef: kb-key}``). Raises ValueError for anything else."""
+    import yaml
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise ValueError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        raise ValueError(f"{key}: {raw!r} is not a YAML value") from None
+    if isinstance(value, str | int | float | bool) or (
+        isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    ):
+        return key, value
+    raise ValueError(f"{key}: {raw!r} is not a string, number, boolean or secret reference")

@@ -200,7 +200,7 @@ def expand_templates(index: Index, snapshot: Snapshot, report: Report) -> Expans
         if values is None:
             continue
         chosen.append((instance, template))
-        outputs.extend(_render_instance(instance, template, values, files, report))
+        outputs.extend(render_instance(instance, template, values, files, report))
     expanded, produced = admit_rendered(index, outputs, report)
     uses = tuple(
         TemplateUse(
@@ -236,7 +236,7 @@ def _resolve(instance: Resource, registry: Registry, report: Report) -> Template
     return chosen
 
 
-def _render_instance(
+def render_instance(
     instance: Resource,
     template: TemplateVersion,
     values: Mapping[str, Value],
