@@ -11,12 +11,27 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 FORMATS = ("text", "json", "github", "sarif")
 
 
 class _Parser(argparse.ArgumentParser):
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Positionals may follow options (`af upgrade INSTANCE --to C PATH`); argparse takes
+        them only in one run unless asked to intermix, which it allows without subcommands."""
+        if self._intermixing or self._subparsers is not None:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"af: error: {message}", file=sys.stderr)
@@ -37,7 +52,31 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=FORMATS, default="text")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
     validate.set_defaults(handler=_validate)
+    _add_template_commands(commands)
     return parser
+
+
+def _add_template_commands(commands: Any) -> None:
+    """`af init` and `af upgrade` (templates issue); handlers live in templates_cli.py."""
+    from .templates_cli import run_init, run_upgrade
+
+    init = commands.add_parser("init", help="create a new repository from a template")
+    init.add_argument("dir", metavar="DIR")
+    init.add_argument("--template", required=True, metavar="NAME@CONSTRAINT")
+    init.add_argument("-p", dest="params", action="append", default=[], metavar="KEY=VALUE")
+    init.add_argument(
+        "--source", default=".", metavar="PATH_OR_GIT_URL", help="where templates/ is"
+    )
+    init.add_argument("--name", help="the instance's name (default: the template's)")
+    init.set_defaults(handler=run_init)
+    upgrade = commands.add_parser("upgrade", help="move a TemplateInstance to another version")
+    upgrade.add_argument("instance", metavar="INSTANCE")
+    upgrade.add_argument("--to", required=True, metavar="CONSTRAINT")
+    upgrade.add_argument("path", nargs="?", default=".", metavar="PATH")
+    upgrade.add_argument("-p", dest="params", action="append", default=[], metavar="KEY=VALUE")
+    upgrade.add_argument("--unset", action="append", default=[], metavar="KEY")
+    upgrade.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    upgrade.set_defaults(handler=run_upgrade)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,20 +31,36 @@ class Diagnostic:
     """For rendered template output: the instance that produced it."""
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.file, self.line, self.column, self.code, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        return (self.file, self.line, self.column, self.code, self.message, self.origin or "")
 
 
 class UsageError(Exception):
     """A usage or environment problem: the CLI prints it and exits 2."""
 
 
+def rendered_label(asset: str, origin: str) -> str:
+    """The `file` of a document rendered from ``asset`` for the instance in ``origin``.
+
+    Stages report against it like any file; the `Report` turns it back into the asset path
+    plus `Diagnostic.origin`, so no stage needs to know that a resource was rendered.
+    """
+    return f"{asset} (rendered for {origin})"
+
+
 class Report:
     """Collects diagnostics from every stage; de-duplicates and sorts on the way out."""
 
     def __init__(self) -> None:
-        self._items: dict[tuple[str, str, int, int, str], Diagnostic] = {}
+        self._items: dict[tuple[str, str, int, int, str, str | None], Diagnostic] = {}
+        self._rendered: dict[str, tuple[str, str]] = {}
         self.files_checked = 0
+
+    def register_rendered(self, asset: str, origin: str) -> str:
+        """Announce a rendered document; returns the label its diagnostics are filed under."""
+        label = rendered_label(asset, origin)
+        self._rendered[label] = (asset, origin)
+        return label
 
     def add(
         self,
@@ -69,12 +85,16 @@ class Report:
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         for diagnostic in diagnostics:
+            rendered = self._rendered.get(diagnostic.file)
+            if rendered is not None:
+                diagnostic = replace(diagnostic, file=rendered[0], origin=rendered[1])
             key = (
                 diagnostic.code,
                 diagnostic.file,
                 diagnostic.line,
                 diagnostic.column,
                 diagnostic.message,
+                diagnostic.origin,
             )
             self._items.setdefault(key, diagnostic)
 

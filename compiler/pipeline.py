@@ -1,7 +1,8 @@
 """The compiler's stages in order, each reporting into one `Report` and keeping going.
 
-snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → packs (AF309) → graph (AF4xx)
-→ conditions (AF5xx) → policy, rules, profiles (AF6xx) → compat (AF8xx)
+snapshot → load (AF1xx) → schema (AF2xx) → templates (AF7xx: rendered resources join the index)
+→ refs (AF3xx) → packs (AF309) → graph (AF4xx) → conditions (AF5xx) → policy, rules, profiles
+(AF6xx) → compat (AF8xx)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .rules import check_rules, environment_view
 from .schema import Resource, invalid_names, validate_resources
 from .source import Snapshot
 from .suggest import did_you_mean
+from .templates import TemplateUse, expand_templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,8 @@ class Validation:
     conditions: Mapping[ConditionKey, CompiledCondition]
     profiles: Mapping[str, ExecProfile]
     """Every reachable (agent, tool) pair's profile, by id."""
+    templates: tuple[TemplateUse, ...]
+    """Each rendered instance with its template's name and resolved version (SPEC §3)."""
 
 
 def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> Validation:
@@ -47,6 +51,8 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     documents = load_documents(resource_files, report)
     resources = validate_resources(documents, report)
     index = build_index(resources, report, invalid_names(documents, resources))
+    expansion = expand_templates(index, snapshot, report)
+    index = expansion.index
     check_references(index, report)
     packs = resolve_packs(index, report)
     policies = (*index.all("Policy"), *(pack.policy for pack in packs))
@@ -65,6 +71,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
         policies=policies,
         conditions=conditions,
         profiles=profiles,
+        templates=expansion.uses,
     )
 
 

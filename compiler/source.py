@@ -38,6 +38,9 @@ class SourceFile:
     """The file's bytes, or its first `MAX_FILE_BYTES + 1` bytes when it is larger."""
     problem: str | None = None
     """Why the file could not be read in full (too large, a link out of the repo)."""
+    link: str | None = None
+    """For a symbolic link inside the repository: the repo-relative path it points to, so a
+    template can refuse an asset that leads out of its own folder."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +81,12 @@ def read_folder(root: Path) -> Snapshot:
 
 
 def _read_file(path: Path, relative: str, root: Path) -> SourceFile:
+    link = None
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(root):
             return SourceFile(relative, b"", "is a symbolic link to a file outside the repository")
+        link = target.relative_to(root).as_posix()
     if not path.is_file():  # a FIFO or device would block the read forever
         return SourceFile(relative, b"", "is not a regular file")
     try:
@@ -89,4 +94,4 @@ def _read_file(path: Path, relative: str, root: Path) -> SourceFile:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         return SourceFile(relative, b"", error.strerror or "cannot be read")
-    return SourceFile(relative, data)
+    return SourceFile(relative, data, link=link)
