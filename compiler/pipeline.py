@@ -6,11 +6,12 @@ snapshot → load (AF1xx) → schema (AF2xx) → refs (AF3xx) → graph (AF4xx) 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import codes
 from .compat import check_compatibility
-from .conditions import check_conditions
+from .conditions import CompiledCondition, ConditionKey, check_conditions
 from .diagnostics import Report
 from .graph import check_workflows
 from .load import load_documents
@@ -26,6 +27,8 @@ class Validation:
     report: Report
     index: Index
     environment: str | None
+    conditions: Mapping[ConditionKey, CompiledCondition]
+    """Every condition that compiled, by (kind, name, path): what plans carry."""
 
 
 def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> Validation:
@@ -38,11 +41,11 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     index = build_index(resources, report)
     check_references(index, report)
     check_workflows(index, report)
-    check_conditions(index, report, snapshot)
+    conditions = check_conditions(index, report, snapshot)
     check_policies(index, report)
     check_compatibility(index, report)
     _check_environment(index, environment, report)
-    return Validation(report=report, index=index, environment=environment)
+    return Validation(report=report, index=index, environment=environment, conditions=conditions)
 
 
 def _check_environment(index: Index, environment: str | None, report: Report) -> None:
