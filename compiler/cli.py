@@ -11,7 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from .source import Snapshot
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -33,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate = commands.add_parser("validate", help="check a repository; writes nothing")
     validate.add_argument("path", nargs="?", default=".", metavar="PATH")
+    validate.add_argument(
+        "--rev", metavar="REV", help="check this git revision, read without a checkout"
+    )
     validate.add_argument("--env", metavar="ENV", help="also check this environment's constraints")
     validate.add_argument("--format", choices=FORMATS, default="text")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -62,15 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .diagnostics import UsageError
     from .pipeline import validate_snapshot
     from .renderers import RENDERERS, Summary
-    from .source import read_folder
 
-    root = Path(args.path)
-    if not root.is_dir():
-        raise UsageError(f"{args.path}: not a directory")
-    result = validate_snapshot(read_folder(root), environment=args.env)
+    result = validate_snapshot(_read_snapshot(args.path, args.rev), environment=args.env)
     report = result.report
     diagnostics = report.diagnostics(strict=args.strict)
     summary = Summary(
@@ -80,3 +81,17 @@ def _validate(args: argparse.Namespace) -> int:
     )
     print(RENDERERS[args.format](diagnostics, summary))
     return 1 if summary.errors else 0
+
+
+def _read_snapshot(path: str, rev: str | None) -> Snapshot:
+    """PATH as it is on disk, or as it is in git revision REV (GitPython loads only then)."""
+    if rev is not None:
+        from .git_source import read_revision
+
+        return read_revision(Path(path), rev)[0]
+    from .diagnostics import UsageError
+    from .source import read_folder
+
+    if not Path(path).is_dir():
+        raise UsageError(f"{path}: not a directory")
+    return read_folder(Path(path))
