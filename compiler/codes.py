@@ -119,3 +119,4 @@ RETRIES_OVER_LIMIT: Final = _code("AF606", "retries above the policy limit")
 
 # AF8xx: git, bundle and environment
 COMPILER_NOT_ADMITTED: Final = _code("AF801", "afVersion does not admit this compiler")
+NOT_JSON: Final = _code("AF802", "value cannot be written to the bundle as JSON")

@@ -180,6 +180,7 @@ PINNED_BY_UNIT_TESTS = {
     "AF112": "test_load: a document of more than 100,000 values",
     "AF113": "test_load: a symbolic link out of the repository",
     "AF307": "test_refs: a repository without af.yaml",
+    "AF802": "test_plans: reported when plans compile (af graph, af build), not by af validate",
 }
 """Codes whose input cannot carry an `# expect:` comment, with the test that pins them."""
 
