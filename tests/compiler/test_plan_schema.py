@@ -15,6 +15,7 @@ from agentflow.compiler.plan_json import PLAN_FORMAT, plan_to_json
 from agentflow.compiler.plans import compile_plans
 from agentflow.compiler.source import read_folder
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT
+from tests.golden import GOLDEN
 
 SCHEMA: dict[str, Any] = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
@@ -22,6 +23,7 @@ REPOS = [
     EXAMPLE_REPO,
     *sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir()),
     *sorted(p for p in (FIXTURES / "independent").iterdir() if p.is_dir()),
+    *sorted(GOLDEN.glob("*/repo")),
 ]
 
 
@@ -39,7 +41,7 @@ def test_the_schema_is_draft_07() -> None:
     assert SCHEMA["properties"]["formatVersion"]["const"] == PLAN_FORMAT
 
 
-@pytest.mark.parametrize("root", REPOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("root", REPOS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_plan_validates(root: Path) -> None:
     for name, plan in plans_json(root).items():
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(plan)]
