@@ -257,7 +257,7 @@ class _Planner:
                 resource.file,
                 resource.doc.span(path),
                 f"this value cannot be written to the bundle: {error}",
-                hint="JSON has no NaN or infinity and keeps integers only up to 2**53",
+                hint="a JSON number is a double: write an integer this large as a string",
             )
             raise _NoPlan from None
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from agentflow.compiler.diagnostics import UsageError
-from agentflow.compiler.git_source import NOT_IN_GIT, folder_provenance, read_revision
+from agentflow.compiler.git_source import (
+    NOT_IN_GIT,
+    folder_provenance,
+    read_revision,
+    read_source,
+)
 from agentflow.compiler.pipeline import validate_snapshot
 from agentflow.compiler.source import MAX_FILE_BYTES, read_folder
 from tests.conftest import EXAMPLE_REPO, run_af
@@ -218,3 +223,14 @@ def test_dirty_looks_only_at_the_compiled_folder(tmp_path: Path) -> None:
     (top / "elsewhere.txt").write_text("unrelated\n")
     assert folder_provenance(top / "config").dirty is False
     assert folder_provenance(top).dirty is True
+
+
+def test_read_source_is_the_folder_with_its_provenance_or_the_revision(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "agents" / "writer.yaml").write_text(BROKEN_AGENT)
+    snapshot, provenance = read_source(repo)
+    assert snapshot == read_folder(repo) and provenance == folder_provenance(repo)
+    assert provenance.dirty is True
+    assert read_source(repo, "HEAD") == read_revision(repo, "HEAD")
+    with pytest.raises(UsageError, match="not a directory"):
+        read_source(tmp_path / "missing")
