@@ -11,7 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+    from .renderers import Summary
+    from .source import Snapshot
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -48,11 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate = commands.add_parser("validate", help="check a repository; writes nothing")
     validate.add_argument("path", nargs="?", default=".", metavar="PATH")
+    validate.add_argument(
+        "--rev", metavar="REV", help="check this git revision, read without a checkout"
+    )
     validate.add_argument("--env", metavar="ENV", help="also check this environment's constraints")
     validate.add_argument("--format", choices=FORMATS, default="text")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
     validate.set_defaults(handler=_validate)
     _add_template_commands(commands)
+    graph = commands.add_parser("graph", help="draw a workflow's compiled plan")
+    graph.add_argument("workflow", metavar="WORKFLOW")
+    graph.add_argument("path", nargs="?", default=".", metavar="PATH")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--rev", metavar="REV", help="draw it as it is in this git revision")
+    graph.set_defaults(handler=_graph)
     return parser
 
 
@@ -101,21 +115,62 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .diagnostics import UsageError
     from .pipeline import validate_snapshot
-    from .renderers import RENDERERS, Summary
-    from .source import read_folder
+    from .renderers import RENDERERS
 
-    root = Path(args.path)
-    if not root.is_dir():
-        raise UsageError(f"{args.path}: not a directory")
-    result = validate_snapshot(read_folder(root), environment=args.env)
+    result = validate_snapshot(_read_snapshot(args.path, args.rev), environment=args.env)
     report = result.report
     diagnostics = report.diagnostics(strict=args.strict)
-    summary = Summary(
-        errors=sum(d.severity == "error" for d in diagnostics),
-        warnings=sum(d.severity == "warning" for d in diagnostics),
-        files=report.files_checked,
-    )
+    summary = _summary(diagnostics, report.files_checked)
     print(RENDERERS[args.format](diagnostics, summary))
     return 1 if summary.errors else 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from .draw import draw_plan
+    from .pipeline import validate_snapshot
+    from .renderers import render_text
+    from .suggest import did_you_mean
+
+    result = validate_snapshot(_read_snapshot(args.path, args.rev))
+    report, plans = result.report, result.plans
+    if report.has_errors():  # the plans cannot be trusted: say why, draw nothing
+        errors = [d for d in report.diagnostics() if d.severity == "error"]
+        print(render_text(errors, _summary(errors, report.files_checked)), file=sys.stderr)
+        return 1
+    plan = plans.get(args.workflow)
+    if plan is None:
+        print(
+            f"error[AF304] workflow '{args.workflow}' is not defined in {args.path}",
+            file=sys.stderr,
+        )
+        hint = did_you_mean(args.workflow, plans)
+        if hint:
+            print(f"  hint: {hint}", file=sys.stderr)
+        return 1
+    sys.stdout.write(draw_plan(plan, args.format))
+    return 0
+
+
+def _summary(diagnostics: Sequence[Diagnostic], files: int) -> Summary:
+    from .renderers import Summary
+
+    return Summary(
+        errors=sum(d.severity == "error" for d in diagnostics),
+        warnings=sum(d.severity == "warning" for d in diagnostics),
+        files=files,
+    )
+
+
+def _read_snapshot(path: str, rev: str | None) -> Snapshot:
+    """PATH as it is on disk, or as it is in git revision REV (GitPython loads only then)."""
+    if rev is not None:
+        from .git_source import read_revision
+
+        return read_revision(Path(path), rev)[0]
+    from .diagnostics import UsageError
+    from .source import read_folder
+
+    if not Path(path).is_dir():
+        raise UsageError(f"{path}: not a directory")
+    return read_folder(Path(path))

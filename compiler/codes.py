@@ -142,3 +142,4 @@ RENDERED_KIND: Final = _code("AF718", "template asset renders a kind templates m
 
 # AF8xx: git, bundle and environment
 COMPILER_NOT_ADMITTED: Final = _code("AF801", "afVersion does not admit this compiler")
+NOT_JSON: Final = _code("AF802", "value cannot be written to the bundle as JSON")

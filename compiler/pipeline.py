@@ -1,8 +1,8 @@
 """The compiler's stages in order, each reporting into one `Report` and keeping going.
 
 snapshot → load (AF1xx) → schema (AF2xx) → templates (AF7xx: rendered resources join the index)
-→ refs (AF3xx) → packs (AF309) → graph (AF4xx) → conditions (AF5xx) → policy, rules, profiles
-(AF6xx) → compat (AF8xx)
+→ refs (AF3xx) → packs (AF309) → graph (AF4xx) → conditions (AF5xx) → policy, rules (AF6xx)
+→ plans (AF802) → profiles (AF609–AF611) → compat (AF8xx)
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from .graph import check_workflows
 from .load import load_documents
 from .model import Environment
 from .packs import PolicyPack, resolve_packs
+from .plan_ir import Plan
+from .plans import compile_plans, reachable_pairs
 from .policy import check_policies
 from .profiles import ExecProfile, derive_profiles
 from .refs import Index, build_index, check_references
@@ -37,6 +39,8 @@ class Validation:
     policies: tuple[Resource, ...]
     """The policies in force: the repository's, then the selected packs'."""
     conditions: Mapping[ConditionKey, CompiledCondition]
+    plans: Mapping[str, Plan]
+    """Every workflow's normalized plan, by name."""
     profiles: Mapping[str, ExecProfile]
     """Every reachable (agent, tool) pair's profile, by id."""
     templates: tuple[TemplateUse, ...]
@@ -61,7 +65,9 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     check_policies(index, policies, report)
     env = _check_environment(index, environment, report)
     check_rules(index, packs, conditions, environment_view(environment, env), report)
-    profiles = derive_profiles(index, policies, environment if env else None, report)
+    plans = compile_plans(index, conditions, report)
+    pairs = (pair for plan in plans.values() for pair in reachable_pairs(plan))
+    profiles = derive_profiles(index, pairs, policies, environment if env else None, report)
     check_compatibility(index, report)
     return Validation(
         report=report,
@@ -70,6 +76,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
         packs=packs,
         policies=policies,
         conditions=conditions,
+        plans=plans,
         profiles=profiles,
         templates=expansion.uses,
     )

@@ -29,23 +29,22 @@ build.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
 from . import codes
+from .canonical import canonical_json, sha256_digest
 from .diagnostics import Report
 from .grants import domain_granted, ungranted
 from .load import Path
 from .model import Environment
 from .permissions import DOMAIN_PERMISSIONS
 from .policy import Limit, memory_limit, retries_limit, timeout_limit, tool_needs
-from .refs import Index, workflow_steps
+from .refs import Index
 from .schema import Resource
 from .units import duration_ms, quantity
 
@@ -176,7 +175,8 @@ class ExecProfile:
 
     @property
     def hash(self) -> str:
-        return "sha256:" + hashlib.sha256(_canonical(self.content())).hexdigest()
+        """``sha256:`` over the RFC 8785 form of `content`."""
+        return sha256_digest(canonical_json(self.content()))
 
     def to_json(self) -> dict[str, Any]:
         """The profile as `profiles/<id>.json` holds it: content, hash and provenance."""
@@ -187,37 +187,6 @@ class ExecProfile:
                 name: [origin.to_json() for origin in origins] for name, origins in self.provenance
             },
         }
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-# --- which pairs plans reach ---------------------------------------------------------------
-
-
-def reachable_pairs(index: Index) -> tuple[tuple[str, str | None], ...]:
-    """(agent, tool) pairs some workflow step can reach, sorted.
-
-    A step with a tool reaches that pair. A step without one reaches the agent's own work
-    (``tool`` ``None``) and, for an LLM agent, which may call any tool it lists, each of them.
-    """
-    pairs: set[tuple[str, str | None]] = set()
-    for workflow in index.all("Workflow"):
-        for _, agent_name, tool_name in workflow_steps(workflow):
-            agent = index.get("Agent", agent_name)
-            if agent is None:
-                continue
-            if tool_name is not None:
-                if index.get("Tool", tool_name) is not None:
-                    pairs.add((agent_name, tool_name))
-                continue
-            pairs.add((agent_name, None))
-            if agent.spec.type == "llm":
-                pairs.update(
-                    (agent_name, t) for t in agent.spec.tools if index.get("Tool", t) is not None
-                )
-    return tuple(sorted(pairs, key=lambda pair: (pair[0], pair[1] or "")))
 
 
 # --- derivation ----------------------------------------------------------------------------
@@ -232,31 +201,41 @@ class _Limits:
 
 def derive_profiles(
     index: Index,
+    pairs: Iterable[tuple[str, str | None]],
     policies: tuple[Resource, ...],
     environment: str | None,
     report: Report,
 ) -> Mapping[str, ExecProfile]:
-    """Every reachable pair's profile, by id; checks the environment's constraints."""
+    """The profile of each (agent, tool) pair some plan reaches (`plans.reachable_pairs`), by
+    id; checks the environment's constraints."""
     env = _environment(index, environment)
     check_sandboxes(index, policies, report)
     limits = _Limits(timeout_limit(policies), memory_limit(policies), retries_limit(policies))
     sandbox, sandbox_origin = _sandbox(index, policies, environment, env)
     profiles: dict[str, ExecProfile] = {}
-    pairs = reachable_pairs(index)
-    for agent_name, tool_name in pairs:
+    resolved = sorted(
+        (
+            (agent, tool)
+            for agent, tool in set(pairs)
+            if index.get("Agent", agent) is not None
+            and (tool is None or index.get("Tool", tool) is not None)
+        ),
+        key=lambda pair: (pair[0], pair[1] or ""),
+    )
+    for agent_name, tool_name in resolved:
         agent = index.get("Agent", agent_name)
-        assert agent is not None  # reachable_pairs keeps only pairs that resolve
+        assert agent is not None
         tool = index.get("Tool", tool_name) if tool_name is not None else None
         builder = _Builder(index, agent, tool, environment, env, limits)
         profile = builder.build(sandbox, sandbox_origin)
         profiles[profile.id] = profile
     if env is not None and environment is not None:
         users: dict[str, tuple[str, ...]] = {}
-        for agent_name, tool_name in pairs:
+        for agent_name, tool_name in resolved:
             if tool_name is not None:
                 users[tool_name] = (*users.get(tool_name, ()), agent_name)
         _check_egress(index, users, environment, env, report)
-        _check_regions(index, {a for a, _ in pairs}, environment, env, report)
+        _check_regions(index, {a for a, _ in resolved}, environment, env, report)
     return MappingProxyType(profiles)
 
 

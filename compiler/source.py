@@ -1,4 +1,4 @@
-"""Repository snapshot: a folder (or, later, a git revision) → the files the compiler reads.
+"""Repository snapshot: a folder (or a git revision, `git_source`) → the files the compiler reads.
 
 Input: a path. Output: a `Snapshot` of repo-relative POSIX paths with their bytes, each file read
 exactly once. Nothing outside the repository is read: symlinks that leave it are refused, and no
@@ -51,7 +51,14 @@ class Snapshot:
     """Sorted by path."""
 
     def resource_files(self) -> tuple[SourceFile, ...]:
-        return tuple(f for f in self.files if f.path.endswith(RESOURCE_SUFFIXES))
+        """YAML files, and any other file that could not be read (a git submodule, a link), so
+        its problem is reported whatever its name; template assets are the template stage's."""
+        return tuple(
+            f
+            for f in self.files
+            if f.path.endswith(RESOURCE_SUFFIXES)
+            or (f.problem is not None and not f.path.endswith(TEMPLATE_SUFFIXES))
+        )
 
     def get(self, path: str) -> SourceFile | None:
         for source in self.files:
@@ -65,19 +72,25 @@ def read_folder(root: Path) -> Snapshot:
     resolved_root = root.resolve()
     files: list[SourceFile] = []
     for dirpath, dirnames, filenames in os.walk(resolved_root):
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS
-        )
+        dirnames[:] = sorted(d for d in dirnames if is_read_dir(d))
         for filename in filenames:
-            if filename.startswith(".") or not filename.endswith(
-                RESOURCE_SUFFIXES + TEMPLATE_SUFFIXES
-            ):
+            if not is_read_file(filename):
                 continue
             path = Path(dirpath) / filename
             relative = path.relative_to(resolved_root).as_posix()
             files.append(_read_file(path, relative, resolved_root))
     files.sort(key=lambda f: f.path)
     return Snapshot(root=str(root), files=tuple(files))
+
+
+def is_read_dir(name: str) -> bool:
+    """Whether a snapshot descends into a folder of this name (hidden ones are skipped)."""
+    return not name.startswith(".") and name not in _SKIPPED_DIRS
+
+
+def is_read_file(name: str) -> bool:
+    """Whether a snapshot reads a file of this name: resources and template assets."""
+    return not name.startswith(".") and name.endswith(RESOURCE_SUFFIXES + TEMPLATE_SUFFIXES)
 
 
 def _read_file(path: Path, relative: str, root: Path) -> SourceFile:

@@ -38,6 +38,7 @@ def write_repo(
     root: Path, files: Mapping[str, str | bytes], *, project: str | None = PROJECT
 ) -> Path:
     """Write ``files`` (repo-relative path → text or bytes) below ``root``, with an af.yaml."""
+    root.mkdir(parents=True, exist_ok=True)
     if project is not None:
         (root / "af.yaml").write_text(project, encoding="utf-8")
     for name, content in files.items():

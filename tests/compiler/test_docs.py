@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentflow.compiler.codes import REGISTRY
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_af
 
 
 def test_every_registered_code_is_documented() -> None:
@@ -56,12 +56,24 @@ def _script(page: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _commit_twice(work: Path) -> None:
+    git = ["git", "-c", "user.name=Docs", "-c", "user.email=docs@example.com"]
+    for command in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "first"],
+        ["commit", "-q", "--allow-empty", "-m", "second"],
+    ):
+        subprocess.run([*git, *command], cwd=work, check=True, capture_output=True)
+
+
 @pytest.mark.parametrize("page", _pages_with_commands(), ids=lambda p: p.name)
 def test_every_command_in_the_docs_runs_as_the_docs_say(page: Path, tmp_path: Path) -> None:
     """Each page's bash blocks run in order, in a copy of the examples and fixtures."""
     work = tmp_path / "checkout"
     for folder in ("examples", "tests/fixtures"):
         shutil.copytree(ROOT / folder, work / folder, symlinks=True)
+    _commit_twice(work)  # so that `--rev HEAD~1` has a commit to read
     (tmp_path / "tmp").mkdir()
     env = {
         **os.environ,
@@ -78,3 +90,26 @@ def test_every_command_in_the_docs_runs_as_the_docs_say(page: Path, tmp_path: Pa
     )
     assert result.returncode == 0, f"{page.name}:\n{result.stdout}{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def _console_examples(text: str) -> list[tuple[list[str], str]]:
+    """(command words, expected output) for each ``$ af …`` of the ```console blocks."""
+    examples: list[tuple[list[str], str]] = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
+        for chunk in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
+            command, _, output = chunk.partition("\n")
+            if command.startswith("af ") and ">" not in command and "WORKFLOW" not in command:
+                examples.append((command.split()[1:], output))
+    return examples
+
+
+def test_the_graph_guide_shows_what_af_graph_prints() -> None:
+    text = (ROOT / "docs" / "graph.md").read_text(encoding="utf-8")
+    examples = _console_examples(text)
+    assert len(examples) >= 3
+    for words, expected in examples:
+        result = run_af(*words, cwd=ROOT)
+        assert result.stdout + result.stderr == expected, " ".join(words)
+    rendered = re.search(r"```mermaid\n(.*?)```", text, re.DOTALL)
+    assert rendered is not None
+    assert rendered.group(1) == run_af("graph", "support-triage", "examples/repo", cwd=ROOT).stdout

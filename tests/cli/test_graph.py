@@ -1,0 +1,165 @@
+"""`af graph`: pictures of compiled plans, compared byte for byte with tests/golden/graph-*."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentflow.compiler.draw import dot_text, mermaid_text
+from agentflow.compiler.pipeline import validate_snapshot
+from agentflow.compiler.plans import compile_plans
+from agentflow.compiler.source import read_folder
+from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
+from tests.golden import GOLDEN, check_golden
+from tests.repos import write_repo
+
+CASES = sorted(p.name for p in GOLDEN.glob("graph-*") if p.is_dir())
+SUFFIXES = {"mermaid": "mmd", "dot": "dot"}
+
+
+def case_repo(case: str) -> Path:
+    """``tests/golden/<case>/repo``; graph-example draws examples/repo itself."""
+    return EXAMPLE_REPO if case == "graph-example" else GOLDEN / case / "repo"
+
+
+def workflows(root: Path) -> list[str]:
+    validation = validate_snapshot(read_folder(root))
+    assert not validation.report.has_errors()
+    return sorted(compile_plans(validation.index, validation.conditions, validation.report))
+
+
+def draw(root: Path, workflow: str, fmt: str) -> str:
+    result = run_af("graph", workflow, root, "--format", fmt)
+    assert (result.returncode, result.stderr) == (0, ""), result
+    return result.stdout
+
+
+def test_the_cases_are_there() -> None:
+    assert {"graph-example", "graph-escaping"} <= set(CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_graph_golden(case: str, update_golden: bool) -> None:
+    root = case_repo(case)
+    actual = {
+        f"{workflow}.{suffix}": draw(root, workflow, fmt)
+        for workflow in workflows(root)
+        for fmt, suffix in SUFFIXES.items()
+    }
+    check_golden(
+        GOLDEN / case / "expected", actual, update=update_golden, test="tests/cli/test_graph.py"
+    )
+
+
+# Every line af graph writes in Mermaid: a label is one quoted string without a raw quote.
+_LABEL = r'"[^"]*"'
+_MERMAID_LINE = re.compile(
+    r"flowchart TD"
+    r"|  %% [a-z0-9-]+"
+    rf"|  n\d+(\(\({_LABEL}\)\)|\[{_LABEL}\]|\(\[{_LABEL}\]\)|\{{\{{{_LABEL}\}}\}}"
+    rf"|\{{{_LABEL}\}}|\[\[{_LABEL}\]\])"
+    rf"|  n\d+ (-->|-\.->)(\|{_LABEL}\|)? n\d+"
+    r"|  classDef final stroke-width:3px"
+    r"|  class n\d+(,n\d+)* final"
+)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_mermaid_lines_are_well_formed(case: str) -> None:
+    for path in sorted((GOLDEN / case / "expected").glob("*.mmd")):
+        for line in path.read_text().splitlines():
+            assert _MERMAID_LINE.fullmatch(line), f"{path.name}: {line!r}"
+            labels = re.findall(_LABEL, line)
+            for label in labels:  # only the <br> we write, no raw syntax characters
+                assert not set(label.replace("<br>", "")) & set("<>|`"), line
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('a "b" c', "a #quot;b#quot; c"),
+        ("x | y", "x #124; y"),
+        ("a < b > c", "a #lt; b #gt; c"),
+        ("#1 & #2", "#35;1 #amp; #35;2"),
+        ("`md`", "#96;md#96;"),
+        ("one\ntwo\r\nthree", "one<br>two<br>three"),
+    ],
+)
+def test_mermaid_escaping(text: str, expected: str) -> None:
+    assert mermaid_text(text) == expected
+
+
+def test_dot_escaping() -> None:
+    assert dot_text('say "hi" \\ \nnext') == 'say \\"hi\\" \\\\ \\nnext'
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz (dot) is not installed")
+@pytest.mark.parametrize("case", CASES)
+def test_dot_output_renders(case: str) -> None:
+    for path in sorted((GOLDEN / case / "expected").glob("*.dot")):
+        result = subprocess.run(
+            ["dot", "-Tsvg"], input=path.read_bytes(), capture_output=True, check=False
+        )
+        assert result.returncode == 0, (path.name, result.stderr)
+        assert b"<svg" in result.stdout
+
+
+def test_an_unknown_workflow_exits_1_with_did_you_mean() -> None:
+    result = run_af("graph", "suport-triage", EXAMPLE_REPO)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error[AF304] workflow 'suport-triage' is not defined in {EXAMPLE_REPO}\n"
+        "  hint: did you mean 'support-triage'?\n"
+    )
+
+
+def test_a_repository_with_errors_shows_its_diagnostics_and_draws_nothing() -> None:
+    broken = FIXTURES / "independent" / "broken"
+    result = run_af("graph", "anything", broken)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert re.search(r"^workflows/\S+:\d+:\d+: error\[AF4\d\d\] ", result.stderr, re.MULTILINE)
+    assert re.search(r"^\d+ errors, 0 warnings in \d+ files$", result.stderr, re.MULTILINE)
+
+
+def test_an_integer_json_cannot_carry_is_a_diagnostic(tmp_path: Path) -> None:
+    flow = (GOLDEN / "graph-escaping" / "repo" / "workflows" / "planner.yaml").read_text()
+    write_repo(
+        tmp_path,
+        {
+            "agents/writer.yaml": (GOLDEN / "graph-escaping/repo/agents/writer.yaml").read_text(),
+            "workflows/planner.yaml": flow + "    outputSchema: {maximum: 99999999999999999999}\n",
+        },
+    )
+    result = run_af("graph", "planner", tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "workflows/planner.yaml:11:19: error[AF802]" in result.stderr
+
+
+def test_bad_usage_exits_2(tmp_path: Path) -> None:
+    assert run_af("graph", "x", EXAMPLE_REPO, "--format", "png").returncode == 2
+    assert run_af("graph").returncode == 2
+    missing = run_af("graph", "x", tmp_path / "missing")
+    assert (missing.returncode, missing.stderr) == (
+        2,
+        f"af: error: {tmp_path / 'missing'}: not a directory\n",
+    )
+
+
+def test_update_golden_is_refused_in_ci() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--update-golden", "tests/cli/test_graph.py"],
+        cwd=ROOT,
+        env={"CI": "true", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 4  # pytest's usage error: nothing ran, nothing was rewritten
+    assert "--update-golden is refused when CI is set" in result.stderr
