@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=FORMATS, default="text")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
     validate.set_defaults(handler=_validate)
+    build = commands.add_parser("build", help="validate, then write the execution bundle")
+    build.add_argument("path", nargs="?", default=".", metavar="PATH")
+    build.add_argument("--rev", metavar="REV", help="build this git revision, not the work tree")
+    build.add_argument("--env", metavar="ENV", help="the environment to build for")
+    build.add_argument("--out", default="dist", metavar="DIR", help="default: ./dist")
+    build.add_argument("--archive", action="store_true", help="also write DIR/NAME.tar.gz")
+    build.add_argument("--format", choices=("text", "json"), default="text")
+    build.set_defaults(handler=_build)
     _add_template_commands(commands)
     graph = commands.add_parser("graph", help="draw a workflow's compiled plan")
     graph.add_argument("workflow", metavar="WORKFLOW")
@@ -124,6 +132,47 @@ def _validate(args: argparse.Namespace) -> int:
     summary = _summary(diagnostics, report.files_checked)
     print(RENDERERS[args.format](diagnostics, summary))
     return 1 if summary.errors else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    import json
+
+    from .build import build
+    from .renderers import RENDERERS
+
+    if not args.rev and not Path(args.path).is_dir():
+        from .diagnostics import UsageError
+
+        raise UsageError(f"{args.path}: not a directory")
+    result = build(
+        Path(args.path),
+        out=Path(args.out),
+        rev=args.rev,
+        environment=args.env,
+        archive=args.archive,
+    )
+    report = result.validation.report
+    diagnostics = report.diagnostics()
+    summary = _summary(diagnostics, report.files_checked)
+    if result.bundle is None or result.path is None:
+        print(RENDERERS[args.format](diagnostics, summary))
+        return 1
+    if diagnostics:  # warnings: shown, as they would be by af validate, but they do not block
+        print(RENDERERS["text"](diagnostics, summary), file=sys.stderr)
+    bundle = result.bundle
+    if args.format == "json":
+        shown = {
+            "digest": bundle.digest,
+            "path": str(result.path),
+            "archive": str(result.archive) if result.archive else None,
+            "workflows": {name: inputs.key for name, inputs in bundle.keys.items()},
+        }
+        print(json.dumps(shown, indent=2, sort_keys=True))
+    else:
+        print(f"{bundle.digest} {result.path}")
+        if result.archive is not None:
+            print(f"archive: {result.archive}")
+    return 0
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -13,16 +13,24 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def check_golden(expected_dir: Path, actual: Mapping[str, str], *, update: bool, test: str) -> None:
-    """``actual`` (file name → text) must be exactly the files of ``expected_dir``."""
+    """``actual`` (relative path → text) must be exactly the files below ``expected_dir``."""
     if update:
         expected_dir.mkdir(parents=True, exist_ok=True)
-        for stale in expected_dir.iterdir():
-            if stale.name not in actual:
+        for stale in sorted(expected_dir.rglob("*"), reverse=True):
+            relative = stale.relative_to(expected_dir).as_posix()
+            if stale.is_file() and relative not in actual:
                 stale.unlink()
+            elif stale.is_dir() and not any(stale.iterdir()):
+                stale.rmdir()
         for name, text in actual.items():
+            (expected_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (expected_dir / name).write_bytes(text.encode("utf-8"))
         return
-    on_disk = {p.name: p.read_bytes().decode("utf-8") for p in sorted(expected_dir.glob("*"))}
+    on_disk = {
+        p.relative_to(expected_dir).as_posix(): p.read_bytes().decode("utf-8")
+        for p in sorted(expected_dir.rglob("*"))
+        if p.is_file()
+    }
     problems = []
     for name in sorted(on_disk.keys() | actual.keys()):
         want, got = on_disk.get(name), actual.get(name)

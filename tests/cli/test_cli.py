@@ -247,3 +247,49 @@ def test_env_flag_checks_that_environments_constraints() -> None:
     assert codes == ["AF607", "AF609", "AF610", "AF611"]
     without = run_af("validate", case, "--format", "json").json()["diagnostics"]
     assert sorted({d["code"] for d in without}) == ["AF609"]  # the rest needs --env
+
+
+def test_build_prints_the_digest_and_path_and_writes_the_bundle(tmp_path: Path) -> None:
+    result = run_af(
+        "build",
+        EXAMPLE_REPO,
+        "--out",
+        tmp_path / "dist",
+        "--archive",
+        env={"SOURCE_DATE_EPOCH": "1700000000"},
+    )
+    assert result.returncode == 0, result.stderr
+    digest, path = result.stdout.splitlines()[0].split(" ", 1)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+    assert Path(path) == tmp_path / "dist" / "support-desk-1.4.0"
+    manifest = json.loads((Path(path) / "bundle.json").read_text())
+    assert manifest["digest"] == digest
+    assert (
+        result.stdout.splitlines()[1] == f"archive: {tmp_path / 'dist'}/support-desk-1.4.0.tar.gz"
+    )
+    as_json = run_af(
+        "build",
+        EXAMPLE_REPO,
+        "--out",
+        tmp_path / "dist",
+        "--format",
+        "json",
+        env={"SOURCE_DATE_EPOCH": "1700000000"},
+    ).json()
+    assert as_json["digest"] == digest and as_json["archive"] is None
+    assert set(as_json["workflows"]) == {w["name"] for w in manifest["workflows"]}
+
+
+def test_build_of_a_broken_repository_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    result = run_af("build", BROKEN, "--out", tmp_path / "dist")
+    assert result.returncode == 1
+    assert re.search(r"^\S+:\d+:\d+: error\[AF\d{3}\]", result.stdout, re.MULTILINE)
+    assert not (tmp_path / "dist").exists()
+
+
+def test_build_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "dist"
+    blocker.write_text("not a folder")
+    result = run_af("build", EXAMPLE_REPO, "--out", blocker)
+    assert result.returncode == 2
+    assert result.stderr.startswith("af: error:") and "Traceback" not in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from agentflow.compiler.plans import compile_plans, reachable_pairs
 from agentflow.compiler.source import read_folder
 from tests.conftest import EXAMPLE_REPO, ROOT
 from tests.repos import AGENT, found, write_repo
+from tests.rewrites import Reversed, rewrite_cosmetically
 
 
 def plans_of(root: Path) -> tuple[dict[str, Plan], Report]:
@@ -113,46 +113,12 @@ def test_the_example_bt_and_llm_plans() -> None:
     }
 
 
-class _Reversed(yaml.SafeDumper):
-    """Writes every mapping's keys in reverse order."""
-
-
-_Reversed.add_representer(
-    dict,
-    lambda dumper, data: dumper.represent_mapping(
-        "tag:yaml.org,2002:map", list(reversed(list(data.items())))
-    ),
-)
-
-
-def _rewrite(source: Path, target: Path, dumper: type[yaml.SafeDumper], *, move: bool) -> None:
-    """``source`` with keys reordered, comments gone, descriptions and labels changed, and
-    (``move``) every non-root resource moved to another folder."""
-    shutil.copytree(source / "templates", target / "templates")  # assets are text, not YAML
-    for path in sorted(source.rglob("*.yaml")):
-        relative = path.relative_to(source)
-        if relative.parts[0] == "templates":
-            continue
-        data: dict[str, Any] = yaml.safe_load(path.read_text())
-        data["metadata"]["labels"] = {"moved": "yes"}
-        if data["kind"] != "TemplateInstance":
-            data["spec"]["description"] = "said differently"
-            for state in data["spec"].get("states", {}).values():
-                state["description"] = "another word"
-        name = relative.as_posix()
-        if move and name != "af.yaml":
-            name = f"elsewhere/{data['kind'].lower()}s/{relative.name}"
-        destination = target / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(yaml.dump(data, Dumper=dumper, width=60))
-
-
-@pytest.mark.parametrize("dumper", [yaml.SafeDumper, _Reversed])
+@pytest.mark.parametrize("dumper", [yaml.SafeDumper, Reversed])
 @pytest.mark.parametrize("move", [False, True])
 def test_cosmetic_edits_change_no_plan(
     tmp_path: Path, dumper: type[yaml.SafeDumper], move: bool
 ) -> None:
-    _rewrite(EXAMPLE_REPO, tmp_path, dumper, move=move)
+    rewrite_cosmetically(EXAMPLE_REPO, tmp_path, dumper, move=move)
     assert plan_files(tmp_path) == plan_files(EXAMPLE_REPO)
 
 

@@ -1,0 +1,136 @@
+"""The bundle: a validated repository → the files of SPEC §3, as canonical bytes.   (pure)
+
+Input: a `Validation` without errors, where its sources came from (`Provenance`) and the time to
+stamp. Output: a frozen `Bundle`: every file's path and bytes and the manifest's digest. Nothing
+here touches the disk; `build.py` writes what this returns.
+
+```
+bundle.json            manifest: formatVersion, project, version, digest, source, compiler,
+                       environment, createdAt, files, workflows, profiles, policyHash, templates
+plans/<workflow>.json  each normalized plan (`plan_json`)
+profiles/<id>.json     each ExecProfile a plan reaches (`profiles`)
+```
+
+Every file is RFC 8785 canonical JSON. ``digest`` is ``sha256:`` over the canonical manifest
+without ``digest``; ``files`` holds the sha256 of every other file, so the one digest pins them
+all. The same sources give the same bytes on any machine, any day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from . import __version__
+from .canonical import canonical_json, sha256_digest
+from .git_source import Provenance
+from .model import Environment
+from .pipeline import Validation
+from .plan_json import plan_to_json
+from .plan_keys import KeyInputs, plan_key_inputs
+
+FORMAT_VERSION = "agentflow.bundle/v1"
+COMPILER_NAME = "agentflow"
+MANIFEST = "bundle.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    name: str
+    """``<project>-<version>``: the bundle's folder name."""
+    digest: str
+    files: Mapping[str, bytes]
+    """Every file by its path inside the bundle, ``bundle.json`` included."""
+    keys: Mapping[str, KeyInputs]
+    """Each plan's key inputs, by workflow name (for `--explain` and `af diff`)."""
+    created_at: int
+
+
+def assemble_bundle(validation: Validation, provenance: Provenance, created_at: int) -> Bundle:
+    """The bundle of a repository that validated without errors."""
+    index = validation.index
+    assert index.project is not None and not validation.report.has_errors()
+    project = index.project
+    environment = _environment(validation)
+    keys = plan_key_inputs(
+        validation.plans, validation.profiles, index, validation.templates, environment
+    )
+    files: dict[str, bytes] = {}
+    workflows = []
+    for name, plan in sorted(validation.plans.items()):
+        path = f"plans/{name}.json"
+        files[path] = canonical_json(plan_to_json(plan))
+        workflows.append(
+            {"name": name, "planner": plan.planner, "planCacheKey": keys[name].key, "plan": path}
+        )
+    profiles = []
+    for id_, profile in sorted(validation.profiles.items()):
+        path = f"profiles/{id_}.json"
+        files[path] = canonical_json(profile.to_json())
+        profiles.append({"id": id_, "hash": profile.hash, "path": path})
+    manifest: dict[str, Any] = {
+        "formatVersion": FORMAT_VERSION,
+        "project": project.name,
+        "version": project.spec.version,
+        "source": {
+            "commit": provenance.commit,
+            "tree": provenance.tree,
+            "path": provenance.path,
+            "dirty": provenance.dirty,
+        },
+        "compiler": {"name": COMPILER_NAME, "version": __version__},
+        "environment": validation.environment if environment is not None else None,
+        "createdAt": rfc3339(created_at),
+        "files": {path: sha256_digest(data) for path, data in sorted(files.items())},
+        "workflows": workflows,
+        "profiles": profiles,
+        "policyHash": policy_hash(validation),
+        "templates": _templates(validation),
+    }
+    digest = sha256_digest(canonical_json(manifest))
+    files[MANIFEST] = canonical_json({**manifest, "digest": digest})
+    return Bundle(
+        name=f"{project.name}-{project.spec.version}",
+        digest=digest,
+        files=MappingProxyType(dict(sorted(files.items()))),
+        keys=keys,
+        created_at=created_at,
+    )
+
+
+def policy_hash(validation: Validation) -> str:
+    """``sha256:`` over every policy in force (the repository's and its packs'), by meaning:
+    their names and specs without descriptions."""
+    policies = {
+        policy.name: policy.model.spec.model_dump(
+            mode="json", by_alias=True, exclude={"description"}
+        )
+        for policy in validation.policies
+    }
+    return sha256_digest(canonical_json(dict(sorted(policies.items()))))
+
+
+def rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _environment(validation: Validation) -> Environment | None:
+    project = validation.index.project
+    if validation.environment is None or project is None:
+        return None
+    environment: Environment | None = project.spec.environments.get(validation.environment)
+    return environment
+
+
+def _templates(validation: Validation) -> list[dict[str, Any]]:
+    """Each template version in use, with the instances rendered from it."""
+    used: dict[tuple[str, str], list[str]] = {}
+    for use in validation.templates:
+        used.setdefault((use.template, use.version), []).append(use.instance)
+    return [
+        {"name": name, "version": version, "instances": sorted(instances)}
+        for (name, version), instances in sorted(used.items())
+    ]
