@@ -8,6 +8,10 @@ Writes never leave half a bundle: the files go to a fresh hidden folder beside t
 which then takes the target's name; a bundle already there is moved aside first and removed
 after. ``createdAt`` comes from ``SOURCE_DATE_EPOCH``, else the commit's time, else the epoch
 (a folder outside git, built without ``SOURCE_DATE_EPOCH``): never the clock.
+
+A rebuild of the same sources (by content: `build_cache`) reuses the bundle already written
+without loading the compiler's stages. The stages are imported only when there is compiling
+to do.
 """
 
 from __future__ import annotations
@@ -18,21 +22,32 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from . import build_cache
 from .archive import write_archive
-from .bundle import Bundle, assemble_bundle
-from .diagnostics import UsageError
+from .diagnostics import Diagnostic, UsageError
 from .git_source import Provenance, read_source
-from .pipeline import Validation, validate_snapshot
+
+if TYPE_CHECKING:
+    from .bundle import Bundle
 
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    validation: Validation
-    bundle: Bundle | None
-    """None when the repository has errors: nothing was written."""
+    diagnostics: tuple[Diagnostic, ...]
+    files_checked: int
+    name: str | None
+    digest: str | None
     path: Path | None
+    """None when the repository has errors: nothing was written."""
     archive: Path | None
+    keys: Mapping[str, str]
+    """Workflow → plan-cache key."""
+    reused: bool
+    """The sources had not changed since a build into the same folder: nothing was rewritten."""
+    explanation: tuple[str, ...]
+    """Per plan: reused, or rebuilt and why (against the last build of this bundle)."""
 
 
 def build(
@@ -45,16 +60,53 @@ def build(
     environ: Mapping[str, str] = os.environ,
 ) -> BuildResult:
     snapshot, provenance = read_source(root, rev)
-    validation = validate_snapshot(snapshot, environment=environment)
-    if validation.report.has_errors():
-        return BuildResult(validation, None, None, None)
     created_at = creation_time(provenance, environ)
+    print_ = build_cache.fingerprint(snapshot, provenance, environment, created_at)
+    record = build_cache.lookup(out, print_)
+    if record is not None:
+        path = out / record.name
+        packed = _archive(path, out, record.name, created_at) if archive else None
+        reused = tuple(f"{name}: unchanged: sources unchanged" for name in sorted(record.keys))
+        return BuildResult(
+            record.diagnostics,
+            record.files_checked,
+            record.name,
+            record.digest,
+            path,
+            packed,
+            record.keys,
+            True,
+            reused,
+        )
+    from .bundle import assemble_bundle
+    from .pipeline import validate_snapshot
+
+    validation = validate_snapshot(snapshot, environment=environment)
+    report = validation.report
+    diagnostics = tuple(report.diagnostics())
+    if report.has_errors():
+        return BuildResult(diagnostics, report.files_checked, None, None, None, None, {}, False, ())
     bundle = assemble_bundle(validation, provenance, created_at)
     path = write_bundle(bundle, out)
-    packed = None
-    if archive:
-        packed = write_archive(path, out / f"{bundle.name}.tar.gz", mtime=created_at)
-    return BuildResult(validation, bundle, path, packed)
+    packed = _archive(path, out, bundle.name, created_at) if archive else None
+    inputs = _input_hashes(bundle)
+    explanation = build_cache.explain(build_cache.previous(out, bundle.name, environment), inputs)
+    keys = {name: item.key for name, item in bundle.keys.items()}
+    record = build_cache.Record(
+        bundle.name, bundle.digest, keys, inputs, diagnostics, report.files_checked
+    )
+    build_cache.store(out, print_, record, environment)
+    return BuildResult(
+        diagnostics,
+        report.files_checked,
+        bundle.name,
+        bundle.digest,
+        path,
+        packed,
+        keys,
+        False,
+        tuple(explanation),
+    )
 
 
 def creation_time(provenance: Provenance, environ: Mapping[str, str]) -> int:
@@ -65,6 +117,19 @@ def creation_time(provenance: Provenance, environ: Mapping[str, str]) -> int:
             raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: not a number of seconds")
         return int(text)
     return provenance.committed_at if provenance.committed_at is not None else 0
+
+
+def _archive(path: Path, out: Path, name: str, created_at: int) -> Path:
+    return write_archive(path, out / f"{name}.tar.gz", mtime=created_at)
+
+
+def _input_hashes(bundle: Bundle) -> dict[str, dict[str, str]]:
+    from .canonical import canonical_json, sha256_digest
+
+    return {
+        name: {key: sha256_digest(canonical_json(value)) for key, value in item.inputs.items()}
+        for name, item in bundle.keys.items()
+    }
 
 
 def write_bundle(bundle: Bundle, out: Path) -> Path:

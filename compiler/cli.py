@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="dist", metavar="DIR", help="default: ./dist")
     build.add_argument("--archive", action="store_true", help="also write DIR/NAME.tar.gz")
     build.add_argument("--format", choices=("text", "json"), default="text")
+    build.add_argument(
+        "--explain", action="store_true", help="say, per plan, whether and why it was rebuilt"
+    )
     build.set_defaults(handler=_build)
     _add_template_commands(commands)
     graph = commands.add_parser("graph", help="draw a workflow's compiled plan")
@@ -138,11 +141,10 @@ def _build(args: argparse.Namespace) -> int:
     import json
 
     from .build import build
+    from .diagnostics import UsageError
     from .renderers import RENDERERS
 
     if not args.rev and not Path(args.path).is_dir():
-        from .diagnostics import UsageError
-
         raise UsageError(f"{args.path}: not a directory")
     result = build(
         Path(args.path),
@@ -151,27 +153,30 @@ def _build(args: argparse.Namespace) -> int:
         environment=args.env,
         archive=args.archive,
     )
-    report = result.validation.report
-    diagnostics = report.diagnostics()
-    summary = _summary(diagnostics, report.files_checked)
-    if result.bundle is None or result.path is None:
-        print(RENDERERS[args.format](diagnostics, summary))
+    summary = _summary(result.diagnostics, result.files_checked)
+    if result.path is None:
+        print(RENDERERS[args.format](list(result.diagnostics), summary))
         return 1
-    if diagnostics:  # warnings: shown, as they would be by af validate, but they do not block
-        print(RENDERERS["text"](diagnostics, summary), file=sys.stderr)
-    bundle = result.bundle
+    if result.diagnostics:  # warnings: shown as af validate shows them, but they do not block
+        print(RENDERERS["text"](list(result.diagnostics), summary), file=sys.stderr)
     if args.format == "json":
-        shown = {
-            "digest": bundle.digest,
+        shown: dict[str, object] = {
+            "digest": result.digest,
             "path": str(result.path),
             "archive": str(result.archive) if result.archive else None,
-            "workflows": {name: inputs.key for name, inputs in bundle.keys.items()},
+            "reused": result.reused,
+            "workflows": dict(result.keys),
         }
+        if args.explain:
+            shown["explain"] = list(result.explanation)
         print(json.dumps(shown, indent=2, sort_keys=True))
-    else:
-        print(f"{bundle.digest} {result.path}")
-        if result.archive is not None:
-            print(f"archive: {result.archive}")
+        return 0
+    print(f"{result.digest} {result.path}")
+    if result.archive is not None:
+        print(f"archive: {result.archive}")
+    if args.explain:
+        for line in result.explanation:
+            print(f"  {line}")
     return 0
 
 
@@ -214,7 +219,7 @@ def _summary(diagnostics: Sequence[Diagnostic], files: int) -> Summary:
 def _read_snapshot(path: str, rev: str | None) -> Snapshot:
     """PATH as it is on disk, or as it is in git revision REV (GitPython loads only then)."""
     if rev is not None:
-        from .git_source import read_revision
+        from .git_revision import read_revision
 
         return read_revision(Path(path), rev)[0]
     from .diagnostics import UsageError

@@ -1,32 +1,21 @@
-"""Sources from git: a commit's tree straight from the object store, and where sources came from.
+"""Where sources came from: a folder on disk or a git revision, and its `Provenance`.
 
-Input: a path inside a git repository (the repository's top or a folder below it) and, for
-``--rev``, a revision. Output: the same `Snapshot` a folder gives (`source.read_folder`), read
-with GitPython from the commit's tree without touching the work tree or the index, plus its
-`Provenance` (commit, tree, commit time, ``dirty``) for the bundle manifest (SPEC §3).
-
-The rules are those of a folder: hidden folders are skipped, no file is read past
-`MAX_FILE_BYTES`. What a folder would follow but a tree cannot is a file problem, reported
-like an unreadable file (AF113): a symbolic link (mode 120000) is not followed, and a
-submodule (a gitlink, mode 160000) is not entered. A bad revision, a path that is not in a
-repository, or objects missing from a shallow or partial clone are usage errors (exit 2).
+Input: a path (the repository's top, a folder below it, or a folder outside git) and, for
+``--rev``, a revision. Output: the `Snapshot` to compile and its `Provenance` (commit, tree,
+commit time, ``dirty``) for the bundle manifest (SPEC §3). A revision is read from the object
+store by `git_revision` (GitPython, loaded only then); a folder's provenance is asked of the
+``git`` command, which is quick enough for a no-op rebuild.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-
-import git
+from pathlib import Path
 
 from .diagnostics import UsageError
-from .source import MAX_FILE_BYTES, Snapshot, SourceFile, is_read_dir, is_read_file, read_folder
-
-_TREE = 0o040000
-_SYMLINK = 0o120000
-_GITLINK = 0o160000
-_CHUNK = 1 << 16
+from .source import Snapshot, read_folder
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,177 +45,50 @@ def read_source(root: Path, rev: str | None = None) -> tuple[Snapshot, Provenanc
     """What a build compiles and records: ``rev`` from the object store, else the folder as
     it is on disk with ``HEAD`` and its ``dirty`` flag."""
     if rev is not None:
+        from .git_revision import read_revision  # GitPython loads only for --rev
+
         return read_revision(root, rev)
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory")
     return read_folder(root), folder_provenance(root)
 
 
-def read_revision(root: Path, rev: str) -> tuple[Snapshot, Provenance]:
-    """The folder ``root`` as it is in commit ``rev``; the work tree is never read."""
-    with _open_repo(root, for_rev=rev) as repo:
-        prefix = _prefix(repo, root)
-        commit = _resolve(repo, rev)
-        try:
-            tree = _subtree(commit.tree, prefix, rev)
-            files = _read_tree(tree)
-        except (ValueError, git.BadObject, git.GitCommandError) as error:
-            raise UsageError(
-                f"{rev}: the repository is missing objects of this revision "
-                f"({_first_line(error)}); in a shallow or partial clone, fetch them first "
-                "(git fetch --unshallow)"
-            ) from None
-        provenance = Provenance(
-            commit=commit.hexsha,
-            tree=tree.hexsha,
-            path=prefix,
-            committed_at=commit.committed_date,
-            dirty=False,
-        )
-    snapshot = Snapshot(root=f"{root}@{rev}", files=tuple(sorted(files, key=lambda f: f.path)))
-    return snapshot, provenance
-
-
 def folder_provenance(root: Path) -> Provenance:
-    """The provenance of a working-tree build of ``root``: ``HEAD`` and whether it is dirty."""
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    """The provenance of a working-tree build of ``root``: ``HEAD`` and whether it is dirty.
+
+    Asked of the ``git`` command directly (four quick calls) rather than through GitPython,
+    whose import alone costs more than a no-op rebuild should take.
+    """
+    located = _git(root, "rev-parse", "--is-bare-repository", "--show-prefix")
+    if located is None or located.splitlines()[0] == "true":
         return NOT_IN_GIT
-    with repo:
-        if repo.bare:
-            return NOT_IN_GIT
-        prefix = _prefix(repo, root)
-        try:
-            changes = repo.git.status(
-                "--porcelain", "--untracked-files=normal", "--", _spec(prefix)
-            )
-            head = repo.head.commit if repo.head.is_valid() else None
-            tree = _committed_tree(head, prefix)
-        except (ValueError, git.BadObject, git.GitCommandError) as error:
-            raise UsageError(
-                f"{root}: cannot read the git repository: {_first_line(error)}"
-            ) from None
-        return Provenance(
-            commit=head.hexsha if head is not None else None,
-            tree=tree,
-            path=prefix,
-            committed_at=head.committed_date if head is not None else None,
-            dirty=bool(changes.strip()) or head is None or tree is None,
+    lines = located.splitlines()
+    prefix = lines[1].rstrip("/") if len(lines) > 1 else ""
+    head = _git(root, "show", "-s", "--format=%H %ct", "HEAD^{commit}", "--")
+    commit, committed_at = head.split() if head else (None, None)
+    tree = _git(root, "rev-parse", "--verify", "-q", f"HEAD:{prefix}") if commit else None
+    changes = _git(root, "status", "--porcelain", "--untracked-files=normal", "--", ".")
+    if changes is None:
+        raise UsageError(f"{root}: cannot read the git repository (git status failed)")
+    return Provenance(
+        commit=commit,
+        tree=tree.strip() if tree else None,
+        path=prefix,
+        committed_at=int(committed_at) if committed_at is not None else None,
+        dirty=bool(changes.strip()) or commit is None or not tree,
+    )
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """``git -C root ARGS``'s output, or None when git fails (or is not installed)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
         )
-
-
-def _committed_tree(head: git.Commit | None, prefix: str) -> str | None:
-    """The tree of the folder in ``HEAD``; None before the first commit or of a new folder."""
-    if head is None:
+    except OSError:
         return None
-    try:
-        return _subtree(head.tree, prefix, "HEAD").hexsha
-    except UsageError:
-        return None
-
-
-def _open_repo(root: Path, *, for_rev: str) -> git.Repo:
-    start = root.absolute()
-    while not start.exists() and start.parent != start:
-        start = start.parent  # a folder that exists only in the revision
-    try:
-        return git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(
-            f"{root}: not in a git repository (--rev {for_rev} reads a commit from git)"
-        ) from None
-
-
-def _prefix(repo: git.Repo, root: Path) -> str:
-    """``root`` relative to the repository's top, as a POSIX path (``""`` for the top)."""
-    top = _top(repo)
-    absolute = Path(os.path.realpath(root.absolute()))
-    try:
-        relative = absolute.relative_to(os.path.realpath(top))
-    except ValueError:
-        raise UsageError(f"{root}: not inside the repository at {top}") from None
-    return "" if relative == Path(".") else relative.as_posix()
-
-
-def _resolve(repo: git.Repo, rev: str) -> git.Commit:
-    try:
-        # git's own parser: every revision syntax (tags, HEAD~2, @{u}, :/msg), and
-        # --end-of-options keeps a revision that starts with '-' from being read as a flag.
-        sha = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
-        return repo.commit(sha)
-    except (ValueError, git.BadName, git.BadObject, git.GitCommandError) as error:
-        said = _git_said(error) if isinstance(error, git.GitCommandError) else ""
-        reason = f" ({said})" if said else ""
-        raise UsageError(f"{rev}: not a commit in the repository at {_top(repo)}{reason}") from None
-
-
-def _subtree(tree: git.Tree, prefix: str, rev: str) -> git.Tree:
-    if not prefix:
-        return tree
-    try:
-        found = tree / prefix
-    except KeyError:
-        raise UsageError(f"{prefix}: no such folder in {rev}") from None
-    if not isinstance(found, git.Tree):
-        raise UsageError(f"{prefix}: not a folder in {rev}")
-    return found
-
-
-def _read_tree(top: git.Tree) -> list[SourceFile]:
-    """Every file a folder snapshot would read, from the tree's objects, depth first."""
-    files: list[SourceFile] = []
-    stack: list[tuple[PurePosixPath, git.Tree]] = [(PurePosixPath(), top)]
-    while stack:
-        where, tree = stack.pop()
-        for item in tree:
-            # item.name fails on a gitlink without a .gitmodules entry; item.path never does
-            name = PurePosixPath(item.path).name
-            path = (where / name).as_posix()
-            kind = item.mode & 0o170000
-            if kind == _TREE:
-                if is_read_dir(name) and isinstance(item, git.Tree):
-                    stack.append((where / name, item))
-            elif kind == _GITLINK:
-                if is_read_dir(name):
-                    files.append(SourceFile(path, b"", _SUBMODULE))
-            elif is_read_file(name) and isinstance(item, git.Blob):
-                files.append(_read_blob(item, path, symlink=kind == _SYMLINK))
-    return files
-
-
-_SUBMODULE = "is a git submodule, which a revision build does not enter (vendor its files)"
-
-
-def _read_blob(blob: git.Blob, path: str, *, symlink: bool) -> SourceFile:
-    if symlink:
-        return SourceFile(path, b"", "is a symbolic link, which a revision build does not follow")
-    stream = blob.data_stream
-    data: bytes = stream.read(MAX_FILE_BYTES + 1)
-    while stream.read(_CHUNK):  # drain the rest, or the next object read would get it
-        pass
-    return SourceFile(path, data)
-
-
-def _spec(prefix: str) -> str:
-    """A pathspec for the folder that git reads literally (no globs)."""
-    return f":(literal){prefix}" if prefix else "."
-
-
-def _top(repo: git.Repo) -> str:
-    return str(repo.working_tree_dir or repo.git_dir)
-
-
-def _git_said(error: git.GitCommandError) -> str:
-    """git's own first line of complaint (GitPython wraps it as ``stderr: '…'``)."""
-    text = str(error.stderr).strip().removeprefix("stderr:").strip()
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        text = text[1:-1]
-    return _first_line(text)
-
-
-def _first_line(error: Exception | str) -> str:
-    text = str(error).strip()
-    if text or isinstance(error, str):
-        return text.splitlines()[0] if text else ""
-    return type(error).__name__
+    return done.stdout if done.returncode == 0 else None

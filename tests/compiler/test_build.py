@@ -111,8 +111,13 @@ def test_a_tampered_bundle_fails_verification(example: Path, tmp_path: Path) -> 
 def test_a_repository_with_errors_writes_nothing(tmp_path: Path) -> None:
     broken = FIXTURES / "cases" / "policy-rules"
     result = build(broken, out=tmp_path / "dist", environ=EPOCH)
-    assert result.bundle is None and result.path is None
+    assert result.path is None and result.digest is None
     assert not (tmp_path / "dist").exists()
+
+
+def _entries(out: Path) -> list[str]:
+    """What a build left in ``out``, its cache aside: no staging or half-written folder."""
+    return sorted(p.name for p in out.iterdir() if p.name != ".af-cache")
 
 
 def test_a_rebuild_replaces_the_bundle_whole(tmp_path: Path) -> None:
@@ -123,7 +128,7 @@ def test_a_rebuild_replaces_the_bundle_whole(tmp_path: Path) -> None:
     second = build(source, out=tmp_path / "dist", environ={"SOURCE_DATE_EPOCH": "1"}).path
     assert second == first and not (first / "stale.json").exists()
     assert json.loads((first / "bundle.json").read_bytes())["createdAt"] == "1970-01-01T00:00:01Z"
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [first.name]
+    assert _entries(tmp_path / "dist") == [first.name]
 
 
 def test_a_failed_write_leaves_the_previous_bundle(
@@ -148,7 +153,7 @@ def test_a_failed_write_leaves_the_previous_bundle(
         build(source, out=tmp_path / "dist", environ={"SOURCE_DATE_EPOCH": "5"})
     monkeypatch.undo()
     assert files_of(good) == before
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [good.name]
+    assert _entries(tmp_path / "dist") == [good.name]
 
 
 def test_created_at_comes_from_the_commit_without_source_date_epoch(tmp_path: Path) -> None:
@@ -188,7 +193,7 @@ from pathlib import Path
 from agentflow.compiler.build import build
 os.umask(int(sys.argv[3], 8))
 result = build(Path(sys.argv[1]), out=Path(sys.argv[2]), archive=True)
-print(result.bundle.digest)
+print(result.digest)
 """
 
 
@@ -245,3 +250,52 @@ def test_bundle_golden(case: str, tmp_path: Path, update_golden: bool) -> None:
         update=update_golden,
         test="tests/compiler/test_build.py",
     )
+
+
+def test_a_no_op_rebuild_reuses_the_bundle_and_says_so(tmp_path: Path) -> None:
+    source = outside_git(EXAMPLE_REPO, tmp_path)
+    cold = build(source, out=tmp_path / "dist", environ=EPOCH)
+    assert cold.path is not None and not cold.reused
+    before = files_of(cold.path)
+    again = build(source, out=tmp_path / "dist", environ=EPOCH)
+    assert again.reused and again.digest == cold.digest and again.keys == cold.keys
+    assert files_of(cold.path) == before
+    assert set(again.explanation) == {f"{n}: unchanged: sources unchanged" for n in cold.keys}
+
+
+def test_a_one_file_change_rebuilds_byte_identical_to_a_cold_build(tmp_path: Path) -> None:
+    source = outside_git(EXAMPLE_REPO, tmp_path)
+    build(source, out=tmp_path / "warm", environ=EPOCH)
+    tool = source / "tools" / "customer-lookup.yaml"
+    tool.write_text(tool.read_text().replace("timeout: ", "timeout: 1", 1))
+    warm = build(source, out=tmp_path / "warm", environ=EPOCH)
+    cold = build(source, out=tmp_path / "cold", environ=EPOCH)
+    assert warm.path is not None and cold.path is not None and not warm.reused
+    assert files_of(warm.path) == files_of(cold.path)
+    explained = dict(line.split(": ", 1) for line in warm.explanation)
+    assert explained["priority-intake"] == "rebuilt: profiles changed"
+    assert explained["smart-support"] == "unchanged: same plan-cache key"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["corrupt-record", "foreign-record", "edited-bundle", "deleted-bundle"],
+)
+def test_a_damaged_cache_or_bundle_is_ignored_and_rebuilt(damage: str, tmp_path: Path) -> None:
+    source = outside_git(EXAMPLE_REPO, tmp_path)
+    first = build(source, out=tmp_path / "dist", environ=EPOCH)
+    assert first.path is not None
+    expected = files_of(first.path)
+    (record,) = (tmp_path / "dist" / ".af-cache" / "builds").glob("*.json")
+    if damage == "corrupt-record":
+        record.write_text("{not json")
+    elif damage == "foreign-record":
+        record.write_text(record.read_text().replace("build-cache/v1", "build-cache/v0"))
+    elif damage == "edited-bundle":
+        plan = first.path / "plans" / "support-triage.json"
+        plan.write_bytes(plan.read_bytes().replace(b"escalate", b"escalatf"))
+    else:
+        shutil.rmtree(first.path)
+    second = build(source, out=tmp_path / "dist", environ=EPOCH)
+    assert not second.reused and second.path is not None
+    assert files_of(second.path) == expected

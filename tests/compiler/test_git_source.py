@@ -10,12 +10,8 @@ from pathlib import Path
 import pytest
 
 from agentflow.compiler.diagnostics import UsageError
-from agentflow.compiler.git_source import (
-    NOT_IN_GIT,
-    folder_provenance,
-    read_revision,
-    read_source,
-)
+from agentflow.compiler.git_revision import read_revision
+from agentflow.compiler.git_source import NOT_IN_GIT, folder_provenance, read_source
 from agentflow.compiler.pipeline import validate_snapshot
 from agentflow.compiler.source import MAX_FILE_BYTES, read_folder
 from tests.conftest import EXAMPLE_REPO, run_af
