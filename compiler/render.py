@@ -10,6 +10,7 @@ is deterministic: no clock, no randomness, no environment reaches a template.
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,7 +23,16 @@ from jinja2.exceptions import SecurityError, TemplateError
 
 from . import codes
 from .codes import Code
-from .render_map import RenderMap, TextLines, YieldSite, YieldSites, find_yield_sites
+from .render_map import (
+    AssetText,
+    RenderMap,
+    TextLines,
+    YieldSite,
+    YieldSites,
+    find_yield_sites,
+    place_nodes,
+    tokens,
+)
 from .sandbox import MAX_OUTPUT_CHARS, FolderLoader, Sandbox
 from .source import Span
 
@@ -82,7 +92,19 @@ def render_asset(
         )
     except TemplateSyntaxError as error:
         where = error.filename if error.filename and error.filename in files else asset
-        return _failure(codes.TEMPLATE_SYNTAX, where, error.lineno, error.message or str(error))
+        message = error.message or str(error)
+        opened = _unclosed_block(environment, files[where], message)
+        if opened is not None:  # Jinja reports the end of the file; the cause is the tag
+            name, span = opened
+            return RenderFailure(
+                codes.TEMPLATE_SYNTAX,
+                where,
+                span,
+                message,
+                f"this '{name}' block is still open at the end of the template (line "
+                f"{_last_line(files[where])}); close it with '{{% end{name} %}}'",
+            )
+        return _failure(codes.TEMPLATE_SYNTAX, where, error.lineno, message)
     except SecurityError as error:
         return _at_traceback(codes.TEMPLATE_SANDBOX, error, asset, files, str(error))
     except UndefinedError as error:
@@ -103,7 +125,7 @@ def render_asset(
 def _render(
     environment: Sandbox, asset: str, text: str, values: Mapping[str, object], max_chars: int
 ) -> Rendered | RenderFailure:
-    python_source = environment.compile(text, asset, asset, raw=True)
+    tree, python_source, generator = environment.compile_asset(text, asset)
     code = compile(python_source, asset, "exec")
     template = environment.template_class.from_code(
         environment, code, environment.make_globals(None)
@@ -112,11 +134,19 @@ def _render(
         line: template.get_corresponding_lineno(line)
         for line in range(1, python_source.count("\n") + 2)
     }
-    sites = find_yield_sites(text, python_source, line_of)
+    asset_text = AssetText(text)
+    sites = find_yield_sites(
+        asset_text,
+        place_nodes(environment, asset_text, tree),
+        python_source,
+        line_of,
+        generator.literal_yields,
+        generator.expression_yields,
+    )
     # Template.generate is a generator function; typeshed-style stubs call it an Iterator.
-    generator = cast(Generator[str, None, None], template.generate(dict(values)))
+    output = cast(Generator[str, None, None], template.generate(dict(values)))
     try:
-        return _collect(generator, asset, text, sites, max_chars)
+        return _collect(output, asset, sites, max_chars)
     except _OutOfTime as error:  # raised into template code: its frames name the line
         line = 1
         tb = error.__traceback__
@@ -130,7 +160,6 @@ def _render(
 def _collect(
     generator: Generator[str, None, None],
     asset: str,
-    text: str,
     sites: YieldSites,
     max_chars: int,
 ) -> Rendered | RenderFailure:
@@ -147,21 +176,17 @@ def _collect(
         size += len(chunk)
         if size > max_chars:
             generator.close()
-            return RenderFailure(
+            # Like every error raised while rendering: at the line, not inside it.
+            return _failure(
                 codes.TEMPLATE_LIMIT,
                 asset,
-                TextLines(text).span(chunk_sites[-1].offset),
+                sites.asset.span(chunk_sites[-1].offset).line,
                 f"rendered output is larger than {max_chars // 1024} KiB",
-                hint="a loop that repeats too often, or a value that is too large",
+                "a loop that repeats too often, or a value that is too large",
+                {asset: sites.asset.lines.text},
             )
     rendered = "".join(pieces)
-    positions = RenderMap(
-        TextLines(text),
-        TextLines(rendered),
-        tuple(offsets),
-        tuple(chunk_sites),
-        sites.plain_to_asset,
-    )
+    positions = RenderMap(sites.asset, TextLines(rendered), tuple(offsets), tuple(chunk_sites))
     return Rendered(asset=asset, text=rendered, positions=positions)
 
 
@@ -223,6 +248,75 @@ def _not_found(
         files,
         f"'{name}' is not a file of the template's folder",
     )
+
+
+_UNCLOSED = re.compile(
+    r"Unexpected end of template\b.*The innermost block that needs to be closed is '(\w+)'",
+    re.DOTALL,
+)
+_BLOCK_TAGS = frozenset(
+    {"autoescape", "block", "call", "filter", "for", "if", "macro", "set", "trans", "with"}
+)
+"""Tags that open a block closed by ``end<tag>`` (``set`` only without ``=``)."""
+
+
+def _unclosed_block(environment: Sandbox, text: str, message: str) -> tuple[str, Span] | None:
+    """For Jinja's "Unexpected end of template": the innermost block left open, and where its
+    opening tag starts, found by replaying the tags of ``text`` on a stack of open blocks."""
+    innermost = _UNCLOSED.match(message)
+    if innermost is None:
+        return None
+    asset = AssetText(text)
+    stack: list[tuple[str, int]] = []
+    tag: list[tuple[str, str]] | None = None  # the tokens of the tag being read
+    start = 0
+    try:
+        for offset, kind, value in tokens(environment, asset):
+            if offset < 0:
+                return None
+            if kind == "block_begin":
+                tag, start = [], offset
+            elif kind == "block_end" and tag is not None:
+                _track_block(stack, tag, start)
+                tag = None
+            elif tag is not None and kind != "whitespace":
+                tag.append((kind, value))
+    except TemplateSyntaxError:
+        return None
+    if not stack or stack[-1][0] != innermost.group(1):
+        return None
+    return stack[-1][0], asset.span(stack[-1][1])
+
+
+def _last_line(text: str) -> int:
+    """The line of the last character that is not a line break."""
+    return TextLines(text).span(max(len(text.rstrip("\r\n")) - 1, 0)).line
+
+
+def _track_block(stack: list[tuple[str, int]], tag: list[tuple[str, str]], start: int) -> None:
+    if not tag or tag[0][0] != "name":
+        return
+    name = tag[0][1]
+    if name.startswith("end"):
+        if stack and stack[-1][0] == name[3:]:
+            stack.pop()
+    elif name in _BLOCK_TAGS and not (name == "set" and _assigns(tag)):
+        stack.append((name, start))
+
+
+def _assigns(tag: list[tuple[str, str]]) -> bool:
+    """Whether a ``set`` tag has an ``=`` of its own (not one inside brackets): no block."""
+    depth = 0
+    for kind, value in tag:
+        if kind != "operator":
+            continue
+        if value in "([{":
+            depth += 1
+        elif value in ")]}":
+            depth -= 1
+        elif value == "=" and depth == 0:
+            return True
+    return False
 
 
 def _failure(

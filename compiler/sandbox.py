@@ -15,12 +15,13 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections.abc import Callable, Mapping, Sized
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Mapping, Sized
+from io import StringIO
+from typing import Any, NoReturn, cast
 
 from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -56,19 +57,55 @@ class FolderLoader(BaseLoader):
 
 
 class LiteralOnlyCodeGenerator(CodeGenerator):
-    """Compiles only literal template text to ``yield '<constant>'``.
+    """Compiles only literal template text to ``yield '<constant>'``, and notes what each
+    ``yield`` of the output comes from.
 
     Jinja folds constant expressions (``{{ 30 + 60 }}``) into the surrounding text; keeping
-    them as expressions lets `render_map` tell literal text (found verbatim in the asset) from
-    computed values.
+    them as expressions lets `render_map` tell literal text from computed values. For each
+    ``yield`` line of the generated Python it records the template nodes it outputs: the
+    `nodes.TemplateData` whose text a constant joins (`literal_yields`), or the expression
+    whose value it yields (`expression_yields`).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.literal_yields: dict[int, tuple[nodes.TemplateData, ...]] = {}
+        self.expression_yields: dict[int, nodes.Node] = {}
+        self._constant: tuple[nodes.TemplateData, ...] | None = None
 
     def _output_child_to_const(
         self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
     ) -> str:
         if not isinstance(node, nodes.TemplateData):
             raise nodes.Impossible()
-        return super()._output_child_to_const(node, frame, finalize)
+        return _Literal(super()._output_child_to_const(node, frame, finalize), node)
+
+    def _output_const_repr(self, group: Iterable[Any]) -> str:
+        items = list(group)
+        literals = tuple(item.node for item in items if isinstance(item, _Literal))
+        self._constant = literals if len(literals) == len(items) else None
+        return super()._output_const_repr(items)
+
+    def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        constant, self._constant = self._constant, None
+        super().writeline(x, node, extra)  # code_lineno is now the line x is written on
+        if not x.startswith("yield "):
+            return
+        if constant is not None and x != "yield ":
+            self.literal_yields[self.code_lineno] = constant
+        elif x == "yield " and node is not None:
+            self.expression_yields[self.code_lineno] = node
+
+
+class _Literal(str):
+    """A constant of literal text that remembers the template node it came from."""
+
+    node: nodes.TemplateData
+
+    def __new__(cls, value: str, node: nodes.TemplateData) -> _Literal:
+        literal = super().__new__(cls, value)
+        literal.node = node
+        return literal
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -87,6 +124,19 @@ class Sandbox(ImmutableSandboxedEnvironment):
         )
         self.globals.pop("lipsum", None)
         self.filters = {name: _bounded(name, f) for name, f in self.filters.items()}
+
+    def compile_asset(
+        self, source: str, name: str
+    ) -> tuple[nodes.Template, str, LiteralOnlyCodeGenerator]:
+        """``source`` parsed, compiled to Python source as template ``name``, and the generator
+        that wrote it (which notes what each ``yield`` outputs). Raises what `compile` raises."""
+        tree = self.parse(source, name, name)
+        generator = LiteralOnlyCodeGenerator(self, name, name, None, False, self.optimized)
+        try:
+            generator.visit(tree)
+        except TemplateSyntaxError:  # e.g. an unknown filter, found while generating code
+            self.handle_exception(source=source)
+        return tree, cast(StringIO, generator.stream).getvalue(), generator
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         raise SecurityError(

@@ -1,8 +1,10 @@
 """The independent fixtures: written from SPEC.md alone, they check us against the contract.
 
 Each was written by a separate session that read SPEC.md and none of our code:
-tests/fixtures/independent/ (loading, schema, references, graphs) and
-tests/fixtures/independent-safety/ (CEL, permissions, limits and policy rules). Each broken/
+tests/fixtures/independent/ (loading, schema, references, graphs),
+tests/fixtures/independent-safety/ (CEL, permissions, limits and policy rules) and
+tests/fixtures/independent-templates/ (template registry, parameters, sandboxed rendering, and
+positions in rendered assets). Each broken/
 marks its planted errors with their family (`# expect: AF5xx`); every marker must be met at its
 file and line, and nothing may be reported anywhere else. Each clean/ and examples/repo must
 validate without a single diagnostic, in every environment they define.
@@ -22,6 +24,7 @@ from tests.expectations import collect_expectations, compare
 
 INDEPENDENT = FIXTURES / "independent"
 SAFETY = FIXTURES / "independent-safety"
+TEMPLATES = FIXTURES / "independent-templates"
 
 
 def diagnostics_for(repo: Path, environment: str | None = None) -> list[dict[str, object]]:
@@ -37,8 +40,9 @@ def diagnostics_for(repo: Path, environment: str | None = None) -> list[dict[str
     [
         (INDEPENDENT, 20, {"AF1xx", "AF2xx", "AF3xx", "AF4xx", "AF8xx"}),
         (SAFETY, 15, {"AF5xx", "AF6xx"}),
+        (TEMPLATES, 13, {"AF4xx", "AF7xx"}),
     ],
-    ids=["independent", "independent-safety"],
+    ids=["independent", "independent-safety", "independent-templates"],
 )
 def test_broken_reports_every_marker_and_nothing_else(
     fixture: Path, planted: int, families: set[str]
@@ -51,10 +55,12 @@ def test_broken_reports_every_marker_and_nothing_else(
     assert not problems, "\n".join(problems)
 
 
-VALID = [INDEPENDENT / "clean", SAFETY / "clean", EXAMPLE_REPO]
+VALID = [INDEPENDENT / "clean", SAFETY / "clean", TEMPLATES / "clean", EXAMPLE_REPO]
 
 
-@pytest.mark.parametrize("repo", VALID, ids=["independent", "independent-safety", "examples"])
+@pytest.mark.parametrize(
+    "repo", VALID, ids=["independent", "independent-safety", "independent-templates", "examples"]
+)
 def test_valid_repository_has_no_diagnostics_in_any_environment(repo: Path) -> None:
     assert diagnostics_for(repo) == []
     environments = yaml.safe_load((repo / "af.yaml").read_text())["spec"].get("environments", {})
