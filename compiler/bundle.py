@@ -63,8 +63,15 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
     for name, plan in sorted(validation.plans.items()):
         path = f"plans/{name}.json"
         files[path] = canonical_json(plan_to_json(plan))
+        cost = validation.costs.get(name)
         workflows.append(
-            {"name": name, "planner": plan.planner, "planCacheKey": keys[name].key, "plan": path}
+            {
+                "name": name,
+                "planner": plan.planner,
+                "planCacheKey": keys[name].key,
+                "plan": path,
+                "cost": cost.to_json() if cost is not None else None,
+            }
         )
     profiles = []
     for id_, profile in sorted(validation.profiles.items()):
@@ -103,10 +110,11 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
 
 def policy_hash(validation: Validation) -> str:
     """``sha256:`` over every policy in force (the repository's and its packs'), by meaning:
-    their names and specs without descriptions."""
+    their names and specs without descriptions; unset fields are left out, so that a field a
+    newer compiler adds does not move the hash of policies that do not use it."""
     policies = {
         policy.name: policy.model.spec.model_dump(
-            mode="json", by_alias=True, exclude={"description"}
+            mode="json", by_alias=True, exclude={"description"}, exclude_none=True
         )
         for policy in validation.policies
     }

@@ -120,6 +120,7 @@ RULE_FAILED: Final = _code("AF608", "policy rule cannot be evaluated")
 PROCESS_SANDBOX_NOT_ALLOWED: Final = _code("AF609", "process sandbox not allowed in environment")
 EGRESS_OUTSIDE_RESIDENCY: Final = _code("AF610", "egress outside the residency allow-list")
 REGION_MISMATCH: Final = _code("AF611", "agent pinned to another region than the environment")
+OVER_BUDGET: Final = _code("AF612", "worst-case cost of a run above an agent's budget", "warning")
 # AF7xx: templates and versions
 TEMPLATE_FOLDER: Final = _code("AF701", "template folder does not match its name and version")
 DUPLICATE_TEMPLATE: Final = _code("AF702", "template name and version defined twice")

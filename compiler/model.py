@@ -460,6 +460,12 @@ class Limits(Model):
     max_tool_timeout: Duration | None = Field(None, alias="maxToolTimeout")
     max_memory: Quantity | None = Field(None, alias="maxMemory")
     max_retries: Int | None = Field(None, alias="maxRetries", ge=0)
+    over_budget: Literal["error", "warning"] | None = Field(
+        None,
+        alias="overBudget",
+        description="Severity of AF612, a worst-case run cost above an agent's budget "
+        "(default warning; the strictest policy wins).",
+    )
 
 
 class SandboxPolicy(Model):

@@ -2,7 +2,7 @@
 
 snapshot → load (AF1xx) → schema (AF2xx) → templates (AF7xx: rendered resources join the index)
 → refs (AF3xx) → packs (AF309) → graph (AF4xx) → conditions (AF5xx) → policy, rules (AF6xx)
-→ plans (AF802) → profiles (AF609–AF611) → compat (AF8xx)
+→ plans (AF802) → profiles (AF609–AF611) → costs (AF612) → compat (AF8xx)
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import codes
 from .compat import check_compatibility
 from .conditions import CompiledCondition, ConditionKey, check_conditions
+from .cost import PlanCost, preflight_costs
 from .diagnostics import Report
 from .graph import check_workflows
 from .load import load_documents
@@ -43,6 +44,8 @@ class Validation:
     """Every workflow's normalized plan, by name."""
     profiles: Mapping[str, ExecProfile]
     """Every reachable (agent, tool) pair's profile, by id."""
+    costs: Mapping[str, PlanCost]
+    """Every plan's static cost (worst case and typical), by workflow name."""
     templates: tuple[TemplateUse, ...]
     """Each rendered instance with its template's name and resolved version (SPEC §3)."""
 
@@ -68,6 +71,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     plans = compile_plans(index, conditions, report)
     pairs = (pair for plan in plans.values() for pair in reachable_pairs(plan))
     profiles = derive_profiles(index, pairs, policies, environment if env else None, report)
+    costs = preflight_costs(index, plans, profiles, policies, report)
     check_compatibility(index, report)
     return Validation(
         report=report,
@@ -78,6 +82,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
         conditions=conditions,
         plans=plans,
         profiles=profiles,
+        costs=costs,
         templates=expansion.uses,
     )
 

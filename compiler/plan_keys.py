@@ -110,7 +110,7 @@ def _roles(plan: Plan, index: Index) -> dict[str, Any]:
         ref = index.roles.get(role_name) if role_name is not None else None
         if ref is not None:
             role = ref.policy.spec.roles[ref.name]
-            roles[ref.name] = role.model_dump(mode="json", by_alias=True)
+            roles[ref.name] = role.model_dump(mode="json", by_alias=True, exclude_none=True)
     return roles
 
 

@@ -110,6 +110,7 @@ def compile_repo(
 def validation(tmp_path: Path) -> Validation:
     result = compile_repo(tmp_path)
     assert found(result.report.diagnostics()) == [
+        ("AF612", "agents/researcher.yaml", 10, 20),  # 6 attempts of 256 tokens: cost.py
         ("AF606", "agents/researcher.yaml", 11, 24),
         ("AF604", "tools/search.yaml", 11, 12),
         ("AF605", "tools/search.yaml", 12, 23),
