@@ -6,7 +6,8 @@ here touches the disk; `build.py` writes what this returns.
 
 ```
 bundle.json            manifest: formatVersion, project, version, digest, source, compiler,
-                       environment, createdAt, files, workflows, profiles, policyHash, templates
+                       environment, createdAt, files, workflows, profiles, policyHash, rules,
+                       templates
 plans/<workflow>.json  each normalized plan (`plan_json`)
 profiles/<id>.json     each ExecProfile a plan reaches (`profiles`)
 ```
@@ -95,6 +96,7 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
         "workflows": workflows,
         "profiles": profiles,
         "policyHash": policy_hash(validation),
+        "rules": _rules(validation),
         "templates": _templates(validation),
     }
     digest = sha256_digest(canonical_json(manifest))
@@ -119,6 +121,22 @@ def policy_hash(validation: Validation) -> str:
         for policy in validation.policies
     }
     return sha256_digest(canonical_json(dict(sorted(policies.items()))))
+
+
+def _rules(validation: Validation) -> list[dict[str, Any]]:
+    """Every policy rule in force, so that `af diff` can tell one removed or downgraded."""
+    rules = [
+        {
+            "policy": policy.name,
+            "name": rule.name,
+            "severity": rule.severity,
+            "expr": rule.expr,
+            "match": rule.match.model_dump(mode="json", by_alias=True),
+        }
+        for policy in validation.policies
+        for rule in policy.spec.rules
+    ]
+    return sorted(rules, key=lambda r: (r["policy"], r["name"]))
 
 
 def rfc3339(seconds: int) -> str:

@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--explain", action="store_true", help="say, per plan, whether and why it was rebuilt"
     )
     build.set_defaults(handler=_build)
+    diff = commands.add_parser("diff", help="semantic diff of two compiled revisions or bundles")
+    diff.add_argument("base", metavar="BASE", help="a git revision or a bundle path")
+    diff.add_argument("head", metavar="HEAD", help="a git revision or a bundle path")
+    diff.add_argument("--repo", default=".", metavar="PATH", help="the repository (default .)")
+    diff.add_argument("--env", metavar="ENV", help="compile revisions for this environment")
+    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    diff.add_argument("--fail-on", choices=("escalation", "change"), metavar="escalation|change")
+    diff.set_defaults(handler=_diff)
     _add_template_commands(commands)
     graph = commands.add_parser("graph", help="draw a workflow's compiled plan")
     graph.add_argument("workflow", metavar="WORKFLOW")
@@ -177,6 +185,43 @@ def _build(args: argparse.Namespace) -> int:
     if args.explain:
         for line in result.explanation:
             print(f"  {line}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import json
+
+    from .bundle_read import BundleReadError
+    from .diff import diff_bundles
+    from .diff_render import render_json, render_markdown, render_text
+    from .diff_sources import Uncompiled, load_side
+    from .renderers import RENDERERS
+
+    sides = []
+    for role, text in (("BASE", args.base), ("HEAD", args.head)):
+        try:
+            side = load_side(text, Path(args.repo), args.env)
+        except BundleReadError as error:
+            print(f"af diff: {role}: {error}", file=sys.stderr)
+            return 1
+        if isinstance(side, Uncompiled):
+            summary = _summary(side.diagnostics, side.files_checked)
+            print(f"af diff: {role} ({side.label}) does not compile:", file=sys.stderr)
+            print(RENDERERS["text"](list(side.diagnostics), summary), file=sys.stderr)
+            return 1
+        sides.append(side)
+    base, head = sides
+    diff = diff_bundles(base, head)
+    if args.format == "json":
+        print(json.dumps(render_json(diff), indent=2, sort_keys=True, ensure_ascii=False))
+    elif args.format == "markdown":
+        sys.stdout.write("\n".join(render_markdown(diff, head.plans, base.plans)))
+    else:
+        sys.stdout.write(render_text(diff))
+    if args.fail_on == "escalation" and diff.escalations:
+        return 1
+    if args.fail_on == "change" and not diff.empty:
+        return 1
     return 0
 
 

@@ -92,7 +92,7 @@ def _lay_out_fsm(plan: FsmPlan, picture: Picture) -> None:
     ids: dict[str, str] = {}
     for state in plan.states:
         shape: Shape = "final" if state.name in plan.finals else "state"
-        ids[state.name] = picture.add(shape, state.name, _who(state.step.binding))
+        ids[state.name] = picture.add(shape, state.name, who(state.step.binding))
     if plan.initial in ids:
         picture.edges.append(Edge(start, ids[plan.initial]))
     for state in plan.states:
@@ -120,7 +120,7 @@ def _lay_out_bt(
 ) -> None:
     """Each node, then an edge from its parent, then its children: edges in pre-order."""
     if isinstance(node, ActionNode):
-        this = picture.add("action", _who(node.step.binding))
+        this = picture.add("action", who(node.step.binding))
     elif isinstance(node, ConditionNode):
         this = picture.add("condition", node.condition.source)
     elif isinstance(node, ParallelNode):
@@ -145,7 +145,7 @@ def _lay_out_bt(
 def _lay_out_llm(plan: LlmPlan, picture: Picture) -> None:
     planner = picture.add(
         "state",
-        f"LLM planner: {_who(plan.binding)}",
+        f"LLM planner: {who(plan.binding)}",
         f"at most {plan.max_steps} steps, temperature {plan.temperature:g}",
     )
     for decision in plan.allowed_decisions:
@@ -155,13 +155,40 @@ def _lay_out_llm(plan: LlmPlan, picture: Picture) -> None:
         picture.edges.append(Edge(planner, fallback, "on failure", "dashed"))
 
 
-def _who(binding: Binding) -> str:
+def who(binding: Binding) -> str:
+    """``agent / tool``, or the agent alone for its own work."""
     if binding.tool is not None:
         return f"{binding.agent} / {binding.tool}"
     return binding.agent
 
 
 # --- Mermaid -------------------------------------------------------------------------------
+
+
+def mermaid_with_changes(head: Plan, base: Plan | None) -> str:
+    """Mermaid of ``head`` with what is new since ``base`` marked (for `af diff`): edges that
+    are new or relabelled drawn thick and red, nodes that are new filled."""
+    picture = lay_out(head)
+    before = lay_out(base) if base is not None else Picture("")
+    old_edges = {_signature(before, edge) for edge in before.edges}
+    old_nodes = {node.lines for node in before.nodes}
+    changed = [
+        str(i) for i, e in enumerate(picture.edges) if _signature(picture, e) not in old_edges
+    ]
+    added = [node.id for node in picture.nodes if node.lines not in old_nodes]
+    lines = [_to_mermaid(picture).rstrip("\n")]
+    if changed:
+        lines.append(f"  linkStyle {','.join(changed)} stroke:#d1242f,stroke-width:3px")
+    if added:
+        lines.append("  classDef changed fill:#fff8c5,stroke:#9a6700")
+        lines.append(f"  class {','.join(added)} changed")
+    return "\n".join(lines) + "\n"
+
+
+def _signature(picture: Picture, edge: Edge) -> tuple[object, ...]:
+    lines = {node.id: node.lines for node in picture.nodes}
+    return (lines[edge.source], lines[edge.target], edge.label, edge.style)
+
 
 _MERMAID_SHAPES: dict[Shape, tuple[str, str]] = {
     "start": ("((", "))"),

@@ -3,6 +3,7 @@
 
 Input: a `plan_ir.Plan`. Output: plain JSON data, ready for `canonical.canonical_json`. Every key
 is always present (null when unset), so readers see one shape; checked conditions are base64.
+`plan_from_json` reads it back (for `af diff` of bundles), checking ``formatVersion``.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ import base64
 import json
 from typing import Any
 
+from .canonical import canonical_json
 from .plan_ir import (
     PLANNER_VERSIONS,
     ActionNode,
     Binding,
+    Branch,
     BtPlan,
     BtPlanNode,
     Condition,
+    ConditionalSelectorNode,
     ConditionNode,
     FsmPlan,
     JsonText,
+    LlmPlan,
     ParallelNode,
     Plan,
     RetryPlan,
@@ -28,6 +33,7 @@ from .plan_ir import (
     SequenceNode,
     StatePlan,
     Step,
+    Transition,
 )
 
 PLAN_FORMAT = "agentflow.plan/v1"
@@ -135,3 +141,132 @@ def _node(node: BtPlanNode) -> dict[str, Any]:
 
 def _value(text: JsonText | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class PlanFormatError(ValueError):
+    """A plan file this compiler cannot read: another format version, or not a plan."""
+
+
+def plan_from_json(data: Any) -> Plan:
+    """The plan a ``plans/<workflow>.json`` holds; the inverse of `plan_to_json`.
+
+    Raises `PlanFormatError` for another ``formatVersion`` or a document of the wrong shape.
+    """
+    if not isinstance(data, dict) or data.get("formatVersion") != PLAN_FORMAT:
+        found = data.get("formatVersion") if isinstance(data, dict) else type(data).__name__
+        raise PlanFormatError(f"not a plan of format {PLAN_FORMAT} (found {found!r})")
+    try:
+        return _read_plan(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise PlanFormatError(f"plan '{data.get('name')}' is malformed: {error!r}") from None
+
+
+def _read_plan(data: dict[str, Any]) -> Plan:
+    common = {
+        "name": str(data["name"]),
+        "timeout_ms": data["timeoutMs"],
+        "input_schema": _text(data["inputSchema"]),
+    }
+    planner = data["planner"]
+    if planner == "fsm":
+        fsm = data["fsm"]
+        states = tuple(_read_state(name, state) for name, state in fsm["states"].items())
+        return FsmPlan(**common, initial=fsm["initial"], finals=tuple(fsm["finals"]), states=states)
+    if planner == "bt":
+        return BtPlan(**common, root=_read_node(data["bt"]["root"]))
+    if planner == "llm":
+        llm = data["llm"]
+        return LlmPlan(
+            **common,
+            binding=_read_binding(llm["binding"]),
+            prompt=llm["prompt"],
+            temperature=float(llm["temperature"]),
+            max_steps=int(llm["maxSteps"]),
+            allowed_decisions=tuple(llm["allowedDecisions"]),
+            output_schema=_text(llm["outputSchema"]),
+            fallback=llm["fallback"],
+        )
+    raise ValueError(f"unknown planner {planner!r}")
+
+
+def condition_from_json(data: Any) -> Condition | None:
+    if data is None:
+        return None
+    return Condition(
+        source=str(data["source"]),
+        checked=base64.b64decode(data["checked"], validate=True),
+        result_type=str(data["resultType"]),
+    )
+
+
+def _read_state(name: str, data: dict[str, Any]) -> StatePlan:
+    transitions = tuple(
+        Transition(target=t["target"], condition=condition_from_json(t["condition"]))
+        for t in data["transitions"]
+    )
+    return StatePlan(
+        name=name,
+        step=_read_step(data["step"]),
+        transitions=transitions,
+        on_error=data["onError"],
+    )
+
+
+def _read_step(data: dict[str, Any]) -> Step:
+    retry = data["retry"]
+    return Step(
+        binding=_read_binding(data["binding"]),
+        prompt=data["prompt"],
+        input=_text(data["input"]),
+        output_schema=_text(data["outputSchema"]),
+        timeout_ms=data["timeoutMs"],
+        retry=RetryPlan(
+            max_attempts=int(retry["maxAttempts"]),
+            backoff=retry["backoff"],
+            initial_delay_ms=int(retry["initialDelayMs"]),
+            max_delay_ms=retry["maxDelayMs"],
+            jitter=bool(retry["jitter"]),
+        ),
+    )
+
+
+def _read_binding(data: dict[str, Any]) -> Binding:
+    return Binding(
+        agent=str(data["agent"]),
+        tool=data["tool"],
+        profile=str(data["profile"]),
+        tools=tuple(data["tools"]),
+    )
+
+
+def _read_node(data: dict[str, Any]) -> BtPlanNode:
+    kind = data["kind"]
+    if kind == "action":
+        return ActionNode(step=_read_step(data["step"]))
+    if kind == "condition":
+        condition = condition_from_json(data["condition"])
+        if condition is None:
+            raise ValueError("a condition node without a condition")
+        return ConditionNode(condition=condition)
+    if kind in ("sequence", "selector", "parallel"):
+        children = tuple(_read_node(child) for child in data["children"])
+        if kind == "sequence":
+            return SequenceNode(children=children)
+        if kind == "selector":
+            return SelectorNode(children=children)
+        return ParallelNode(policy=data["policy"], children=children)
+    if kind == "conditional_selector":
+        branches = tuple(
+            Branch(when=condition_from_json(b["when"]), do=_read_node(b["do"]))
+            for b in data["branches"]
+        )
+        return ConditionalSelectorNode(branches=branches)
+    raise ValueError(f"unknown node kind {kind!r}")
+
+
+def _text(value: Any) -> JsonText | None:
+    """A JSON value back to the canonical text the plan holds."""
+    return None if value is None else canonical_json(value).decode("utf-8")
