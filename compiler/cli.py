@@ -8,6 +8,7 @@ has errors, 2 usage or environment problems. Bad input never produces a tracebac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -124,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `af … | head` closed the pipe: stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 2
     except Exception as error:  # one clear line, never a traceback (SPEC §2)
         print(
             f"af: internal error: {type(error).__name__}: {error} "

@@ -45,7 +45,7 @@ def render_text(diff: BundleDiff) -> str:
         for plan in diff.plans:
             out.append(f"  {plan.name} ({_status(plan)})")
             out += [f"    {_change_line(c)}" for c in plan.changes]
-            if plan.moved_profiles and not plan.changes:
+            if plan.moved_profiles:
                 out.append(f"    profiles changed: {', '.join(plan.moved_profiles)}")
     if diff.profiles:
         out += ["", "ExecProfiles"]

@@ -293,3 +293,24 @@ def test_build_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run_af("build", EXAMPLE_REPO, "--out", blocker)
     assert result.returncode == 2
     assert result.stderr.startswith("af: error:") and "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_ends_af_quietly(tmp_path: Path) -> None:
+    """`af validate … | head -1`: no 'internal error' once the reader has gone."""
+    agents = {
+        f"agents/a{i}.yaml": AGENT.replace("writer", f"a{i}").replace("llm", "robot")
+        for i in range(1500)
+    }
+    repo = write_repo(tmp_path, agents)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentflow.compiler", "validate", str(repo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()  # the reader goes away with most of the output unread
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 2
+    assert "internal error" not in stderr and "Traceback" not in stderr
