@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .bundle_read import BundleView, read_bundle, view_of
 from .diagnostics import Diagnostic
+from .git_source import NOT_IN_GIT, Provenance
+
+if TYPE_CHECKING:
+    from .pipeline import Validation
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +35,6 @@ def load_side(text: str, repo: Path, environment: str | None) -> BundleView | Un
         return read_bundle(path, text)
     if path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
         return read_bundle(path, text)
-    from .bundle import assemble_bundle
     from .git_revision import read_revision
     from .pipeline import validate_snapshot
 
@@ -39,6 +43,14 @@ def load_side(text: str, repo: Path, environment: str | None) -> BundleView | Un
     report = validation.report
     if report.has_errors():
         return Uncompiled(text, tuple(report.diagnostics()), report.files_checked)
-    created_at = provenance.committed_at or 0
-    bundle = assemble_bundle(validation, provenance, created_at)
-    return view_of(bundle.files, text)
+    return compiled_view(validation, text, provenance)
+
+
+def compiled_view(
+    validation: Validation, label: str, provenance: Provenance = NOT_IN_GIT
+) -> BundleView:
+    """The bundle of a validation without errors, assembled in memory and read back."""
+    from .bundle import assemble_bundle
+
+    bundle = assemble_bundle(validation, provenance, provenance.committed_at or 0)
+    return view_of(bundle.files, label)

@@ -54,6 +54,9 @@ def run_upgrade(args: argparse.Namespace) -> int:
     versions = f"from {result.old_version} to {result.new_version}"
     print(f"{result.file}: {verb} {args.instance} {versions}")
     print(result.diff or "(the rendered resources do not change)", end="")
+    if result.plan_diff:
+        print()
+        print(result.plan_diff, end="")
     return 0
 
 

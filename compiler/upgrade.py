@@ -2,9 +2,10 @@
 
 Input: a repository folder, an instance name, a version constraint and parameter edits.
 Output: the instance file rewritten in place (ruamel.yaml round-trip: comments, key order and
-flow style survive; written to a temporary file, then `os.replace`), and a unified diff of the
-rendered resources, old version against new. Nothing is written unless the new version
-resolves, its parameters check and every asset renders.
+flow style survive; written to a temporary file, then `os.replace`), a unified diff of the
+rendered resources, old version against new, and the `af diff` of the compiled plans. Nothing
+is written unless the new version resolves, its parameters check, every asset renders and the
+repository gains no error.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import io
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, Report
 from .load import load_document
 from .params import Value, bind_parameters
-from .pipeline import validate_snapshot
+from .pipeline import Validation, validate_snapshot
 from .schema import Resource, validate_document
-from .source import SourceFile, read_folder
+from .source import Snapshot, SourceFile, read_folder
 from .templates import Registry, TemplateVersion, build_registry, render_instance
 
 
@@ -34,6 +35,9 @@ class Upgrade:
     new_version: str
     diff: str
     """Unified diff of the rendered resources, old version against new."""
+    plan_diff: str
+    """`af diff` of the compiled plans, before against after (text); empty when the repository
+    had errors before the upgrade, so there was no plan to compare with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +95,39 @@ def upgrade_instance(
             f"{name} @ {new.name} {new.version}",
         )
     )
+    moved = _moved_plans(validation, snapshot, instance.file, text)
+    if isinstance(moved, UpgradeFailed):
+        return moved
     if write:
         _write_atomically(root / instance.file, text)
-    return Upgrade(instance.file, old_version, new.version, diff)
+    return Upgrade(instance.file, old_version, new.version, diff, moved)
+
+
+def _moved_plans(
+    before: Validation, snapshot: Snapshot, file: str, text: str
+) -> str | UpgradeFailed:
+    """The plan diff the upgrade makes; refuses an upgrade that adds errors to the repository."""
+    from .diff import diff_bundles
+    from .diff_render import render_text
+    from .diff_sources import compiled_view
+
+    edited = tuple(
+        replace(f, data=text.encode("utf-8")) if f.path == file else f for f in snapshot.files
+    )
+    after = validate_snapshot(replace(snapshot, files=edited))
+    known = {_identity(d) for d in before.report.diagnostics()}
+    added = tuple(
+        d for d in after.report.diagnostics() if d.severity == "error" and _identity(d) not in known
+    )
+    if added:
+        return UpgradeFailed("the upgraded repository would not validate", added)
+    if before.report.has_errors():
+        return ""
+    return render_text(diff_bundles(compiled_view(before, "before"), compiled_view(after, "after")))
+
+
+def _identity(diagnostic: Diagnostic) -> tuple[str, str, int, str]:
+    return (diagnostic.code, diagnostic.file, diagnostic.line, diagnostic.message)
 
 
 def _unsatisfiable(registry: Registry, template: str, constraint: str) -> str:

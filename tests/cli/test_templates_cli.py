@@ -129,6 +129,9 @@ def test_upgrade_rewrites_in_place_keeping_comments(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "from 1.2.3 to 2.0.0" in result.stdout
     assert "+    lookup_customer:" in result.stdout
+    plan_diff = result.stdout[result.stdout.index("af diff before → after") :]
+    assert "state added: state lookup_customer: researcher / customer-lookup" in plan_diff
+    assert "Cache keys invalidated: eu-support" in plan_diff
     after = instance.read_text()
     assert after.splitlines()[:2] == before.splitlines()[:2]  # the comments survive
     assert 'version: "^2.0.0"' in after
@@ -136,3 +139,37 @@ def test_upgrade_rewrites_in_place_keeping_comments(tmp_path: Path) -> None:
     assert "escalation_threshold" not in after
     assert run_af("validate", repo).returncode == 0
     assert not list(repo.rglob("*.tmp"))
+
+
+def test_upgrade_that_would_break_the_repository_writes_nothing(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE_REPO, repo)
+    rbac = repo / "policies" / "support-rbac.yaml"  # 2.0.0 adds a customer-lookup step...
+    rbac.write_text(
+        rbac.read_text().replace(
+            "[kb-search, customer-lookup, sentiment]", "[kb-search, sentiment]"
+        )
+    )
+    for uses_it in ("us-support", "priority-intake"):  # ...so nothing else may use it yet
+        (repo / "workflows" / f"{uses_it}.yaml").unlink()
+    researcher = repo / "agents" / "researcher.yaml"
+    researcher.write_text(
+        researcher.read_text().replace("[kb-search, customer-lookup]", "[kb-search]")
+    )
+    instance = repo / "workflows" / "eu-support.yaml"
+    before = instance.read_text()
+    assert run_af("validate", repo).returncode == 0
+    result = run_af(
+        "upgrade",
+        "eu-support",
+        "--to",
+        "^2.0.0",
+        repo,
+        "-p",
+        "confidence_threshold=0.75",
+        "--unset",
+        "escalation_threshold",
+    )
+    assert result.returncode == 1
+    assert "would not validate" in result.stdout + result.stderr
+    assert instance.read_text() == before
