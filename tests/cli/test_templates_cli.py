@@ -7,7 +7,7 @@ from pathlib import Path
 
 import git
 
-from tests.conftest import EXAMPLE_REPO, run_af
+from tests.conftest import EXAMPLE_REPO, AfResult, run_af
 
 STARTER = {
     "templates/starter/1.0.0/template.yaml": """\
@@ -106,6 +106,14 @@ def test_init_reports_an_unsatisfiable_constraint(tmp_path: Path) -> None:
     assert "there are: 1.0.0" in result.stderr
 
 
+def _upgrade_eu_support_to_2(repo: Path) -> AfResult:
+    """2.0.0 renames escalation_threshold to confidence_threshold: the documented migration."""
+    return run_af(
+        "upgrade", "eu-support", "--to", "^2.0.0", repo,
+        "-p", "confidence_threshold=0.75", "--unset", "escalation_threshold",
+    )  # fmt: skip
+
+
 def test_upgrade_rewrites_in_place_keeping_comments(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE_REPO, repo)
@@ -115,17 +123,7 @@ def test_upgrade_rewrites_in_place_keeping_comments(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "AF705" in refused.stdout and "confidence_threshold" in refused.stdout
     assert instance.read_text() == before
-    result = run_af(
-        "upgrade",
-        "eu-support",
-        "--to",
-        "^2.0.0",
-        repo,
-        "-p",
-        "confidence_threshold=0.75",
-        "--unset",
-        "escalation_threshold",
-    )
+    result = _upgrade_eu_support_to_2(repo)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "from 1.2.3 to 2.0.0" in result.stdout
     assert "+    lookup_customer:" in result.stdout
@@ -159,17 +157,7 @@ def test_upgrade_that_would_break_the_repository_writes_nothing(tmp_path: Path) 
     instance = repo / "workflows" / "eu-support.yaml"
     before = instance.read_text()
     assert run_af("validate", repo).returncode == 0
-    result = run_af(
-        "upgrade",
-        "eu-support",
-        "--to",
-        "^2.0.0",
-        repo,
-        "-p",
-        "confidence_threshold=0.75",
-        "--unset",
-        "escalation_threshold",
-    )
+    result = _upgrade_eu_support_to_2(repo)
     assert result.returncode == 1
     assert "would not validate" in result.stdout + result.stderr
     assert instance.read_text() == before
