@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import build_cache
-from .archive import write_archive
 from .diagnostics import Diagnostic, UsageError
 from .git_source import Provenance, read_source
 
@@ -120,6 +119,8 @@ def creation_time(provenance: Provenance, environ: Mapping[str, str]) -> int:
 
 
 def _archive(path: Path, out: Path, name: str, created_at: int) -> Path:
+    from .archive import write_archive
+
     return write_archive(path, out / f"{name}.tar.gz", mtime=created_at)
 
 

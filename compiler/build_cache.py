@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .canonical import canonical_json, sha256_digest
 from .diagnostics import Diagnostic
 from .git_source import Provenance
 from .source import Snapshot
@@ -133,6 +132,8 @@ def explain(
 
 def bundle_intact(folder: Path, digest: str) -> bool:
     """The bundle is there, its manifest has ``digest`` and every file its recorded sha256."""
+    from .canonical import canonical_json, sha256_digest
+
     manifest = _read_json(folder / "bundle.json")
     if manifest is None or manifest.pop("digest", None) != digest:
         return False

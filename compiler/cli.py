@@ -92,8 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_template_commands(commands: Any) -> None:
     """`af init` and `af upgrade` (templates issue); handlers live in templates_cli.py."""
-    from .templates_cli import run_init, run_upgrade
-
     init = commands.add_parser("init", help="create a new repository from a template")
     init.add_argument("dir", metavar="DIR")
     init.add_argument("--template", required=True, metavar="NAME@CONSTRAINT")
@@ -102,7 +100,7 @@ def _add_template_commands(commands: Any) -> None:
         "--source", default=".", metavar="PATH_OR_GIT_URL", help="where templates/ is"
     )
     init.add_argument("--name", help="the instance's name (default: the template's)")
-    init.set_defaults(handler=run_init)
+    init.set_defaults(handler=_init)
     upgrade = commands.add_parser("upgrade", help="move a TemplateInstance to another version")
     upgrade.add_argument("instance", metavar="INSTANCE")
     upgrade.add_argument("--to", required=True, metavar="CONSTRAINT")
@@ -110,7 +108,19 @@ def _add_template_commands(commands: Any) -> None:
     upgrade.add_argument("-p", dest="params", action="append", default=[], metavar="KEY=VALUE")
     upgrade.add_argument("--unset", action="append", default=[], metavar="KEY")
     upgrade.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
-    upgrade.set_defaults(handler=run_upgrade)
+    upgrade.set_defaults(handler=_upgrade)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .templates_cli import run_init
+
+    return run_init(args)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from .templates_cli import run_upgrade
+
+    return run_upgrade(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
