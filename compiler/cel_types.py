@@ -11,7 +11,8 @@ becomes a message whose fields are its properties:
     open object (no properties, additionalProperties, patternProperties) → map(string, dyn)
     anything else ($ref, anyOf/oneOf/allOf, several types, no type) → dyn
 
-An object is closed when it lists properties and does not allow others; a property name that is
+An object is closed when it lists properties and does not allow others (or lists none and says
+``additionalProperties: false``: an object with no fields); a property name that is
 not a CEL identifier (``first-name``) opens the object, since CEL can only reach it as
 ``output['first-name']``, which messages do not allow. Messages exist for type checking only:
 evaluation sees plain JSON. See docs/conditions.md.
@@ -107,8 +108,10 @@ def closed_properties(schema: Any) -> dict[str, Any] | None:
     if json_type(schema)[0] != "object":
         return None
     properties = schema.get("properties")
-    if not isinstance(properties, dict) or not properties or len(properties) > MAX_PROPERTIES:
+    if not isinstance(properties, dict) or len(properties) > MAX_PROPERTIES:
         return None
+    if not properties and schema.get("additionalProperties") is not False:
+        return None  # no properties: open, unless it says outright that it allows none
     if schema.get("additionalProperties", False) is not False or "patternProperties" in schema:
         return None
     if any(not _IDENTIFIER.fullmatch(name) or name in CEL_RESERVED for name in properties):

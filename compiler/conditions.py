@@ -7,11 +7,13 @@ diagnostics. The expressions are FSM transition ``condition``s, behavior-tree ``
 
 Variables, per SPEC §1: ``output`` is the previous step's output, typed by the step's
 ``output.schema`` or else its tool's ``outputSchema`` (in a behavior tree: the last action run
-before, in sequence order); ``input`` is typed by the workflow's ``input.schema``; ``state`` and
-``env`` are dynamic maps. A Policy rule (of the repository or of a selected policy pack) sees
-``spec`` and ``metadata`` (dynamic maps), ``kind`` (a string) and ``env``, the environment being
-validated (a dynamic map; `rules.environment_view`). A rule ranges over one resource, which the
-loader bounds (`load.MAX_NODES`), so its comprehensions are bounded; a workflow's are not.
+before, in sequence order); ``input`` is typed by the workflow's ``input.schema``; ``env`` by the
+Project's environment toggles (`toggles_schema`: those of ``--env``, else of every environment,
+so a misspelled toggle is an error); ``state`` is a dynamic map. A Policy rule (of the repository
+or of a selected policy pack) sees ``spec`` and ``metadata`` (dynamic maps), ``kind`` (a string)
+and ``env``, the environment being validated (a dynamic map; `rules.environment_view`). A rule
+ranges over one resource, which the loader bounds (`load.MAX_NODES`), so its comprehensions are
+bounded; a workflow's are not.
 
 The engine is cel-expr-python (`cel_engine`); JSON Schemas become the types it checks against
 in `cel_types`; docs/conditions.md says why and what maps to what.
@@ -47,8 +49,9 @@ ConditionKey = tuple[str, str, Path]
 """(kind, resource name, path of the expression): ``("Workflow", "triage", ("spec", …))``."""
 
 DYNAMIC_MAP = "map<string, dyn>"
-WORKFLOW_VARIABLES = MappingProxyType({"state": DYNAMIC_MAP, "env": DYNAMIC_MAP})
-"""A workflow's variables that no schema types (``output`` and ``input`` are typed)."""
+WORKFLOW_VARIABLES = MappingProxyType({"state": DYNAMIC_MAP})
+"""A workflow's variables that no schema types (``output``, ``input`` and ``env`` are typed)."""
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
 RULE_VARIABLES = MappingProxyType(
     {"spec": DYNAMIC_MAP, "metadata": DYNAMIC_MAP, "kind": "string", "env": DYNAMIC_MAP}
 )
@@ -91,9 +94,10 @@ def check_conditions(
     report: Report,
     snapshot: Snapshot | None = None,
     pack_policies: Iterable[Resource] = (),
+    environment: str | None = None,
 ) -> Mapping[ConditionKey, CompiledCondition]:
     """Check every condition; return those that compiled, by (kind, name, path)."""
-    sites = tuple(find_sites(index, pack_policies))
+    sites = tuple(find_sites(index, pack_policies, environment))
     if not sites:
         return MappingProxyType({})
     from .cel_check import check_sites  # the engine loads only when there is CEL to check
@@ -101,18 +105,47 @@ def check_conditions(
     return check_sites(sites, report, snapshot)
 
 
-def find_sites(index: Index, pack_policies: Iterable[Resource] = ()) -> Iterator[Site]:
+def find_sites(
+    index: Index, pack_policies: Iterable[Resource] = (), environment: str | None = None
+) -> Iterator[Site]:
     """Every CEL expression in the repository, in file order, with its context."""
+    toggles = toggles_schema(index, environment)
+    fixed = (
+        WORKFLOW_VARIABLES if toggles is not None else {**WORKFLOW_VARIABLES, "env": DYNAMIC_MAP}
+    )
     for workflow in index.all("Workflow"):
         spec = workflow.spec
         input_schema = spec.input.schema_ if spec.input is not None else None
         for path, source, output in _workflow_expressions(index, spec):
             schemas = {"output": output, "input": input_schema}
-            yield Site(workflow, path, source, schemas, WORKFLOW_VARIABLES)
+            if toggles is not None:
+                schemas["env"] = toggles
+            yield Site(workflow, path, source, schemas, fixed)
     for policy in (*index.all("Policy"), *pack_policies):
         for i, rule in enumerate(policy.spec.rules):
             path = ("spec", "rules", i, "expr")
             yield Site(policy, path, rule.expr, {}, RULE_VARIABLES, float(MAX_NODES))
+
+
+def toggles_schema(index: Index, environment: str | None) -> dict[str, Any] | None:
+    """The JSON Schema of ``env`` in a workflow condition: the toggles of ``environment``, or
+    of every environment the Project defines (a toggle any of them sets may be read; one with
+    values of several types is dynamic). None, so ``env`` stays a dynamic map, when the Project
+    defines no environment."""
+    project = index.project
+    environments = project.spec.environments if project is not None else {}
+    chosen = [environments[environment]] if environment in environments else environments.values()
+    if not chosen:
+        return None
+    seen: dict[str, set[str]] = {}
+    for env in chosen:
+        for name, value in env.toggles.items():
+            seen.setdefault(name, set()).add(_JSON_TYPES[type(value)])
+    properties = {
+        name: {"type": next(iter(kinds))} if len(kinds) == 1 else {}
+        for name, kinds in sorted(seen.items())
+    }
+    return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
 def _workflow_expressions(index: Index, spec: Any) -> Iterator[tuple[Path, str, Any]]:

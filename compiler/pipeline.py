@@ -64,13 +64,14 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     packs = resolve_packs(index, report)
     policies = (*index.all("Policy"), *(pack.policy for pack in packs))
     check_workflows(index, report)
-    conditions = check_conditions(index, report, snapshot, (p.policy for p in packs))
-    check_policies(index, policies, report)
     env = _check_environment(index, environment, report)
+    known_env = environment if env else None
+    conditions = check_conditions(index, report, snapshot, (p.policy for p in packs), known_env)
+    check_policies(index, policies, report)
     check_rules(index, packs, conditions, environment_view(environment, env), report)
     plans = compile_plans(index, conditions, report)
     pairs = (pair for plan in plans.values() for pair in reachable_pairs(plan))
-    profiles = derive_profiles(index, pairs, policies, environment if env else None, report)
+    profiles = derive_profiles(index, pairs, policies, known_env, report)
     costs = preflight_costs(index, plans, profiles, policies, report)
     check_compatibility(index, report)
     return Validation(
