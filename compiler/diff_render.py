@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .diff import DIFF_FORMAT, BundleDiff, Change, Escalation, PlanDiff
+from .diff import DIFF_FORMAT, BundleDiff, PlanDiff
 from .draw import mermaid_with_changes
+from .escalations import Escalation
+from .plan_changes import Change
 from .plan_ir import Plan
 
 COMMENT_LIMIT = 65_536

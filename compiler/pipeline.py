@@ -15,6 +15,7 @@ from .compat import check_compatibility
 from .conditions import CompiledCondition, ConditionKey, check_conditions
 from .cost import PlanCost, preflight_costs
 from .diagnostics import Report
+from .environment_checks import check_environment
 from .graph import check_workflows
 from .load import load_documents
 from .model import Environment
@@ -70,8 +71,9 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     check_policies(index, policies, report)
     check_rules(index, packs, conditions, environment_view(environment, env), report)
     plans = compile_plans(index, conditions, report)
-    pairs = (pair for plan in plans.values() for pair in reachable_pairs(plan))
-    profiles = derive_profiles(index, pairs, policies, known_env, report)
+    pairs = {pair for plan in plans.values() for pair in reachable_pairs(plan)}
+    profiles = derive_profiles(index, pairs, policies, known_env)
+    check_environment(index, policies, pairs, known_env, report)
     costs = preflight_costs(index, plans, profiles, policies, report)
     check_compatibility(index, report)
     return Validation(

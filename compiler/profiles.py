@@ -2,8 +2,7 @@
 
 Input: the `Index`, the policies in force (the repository's and the selected packs') and the
 environment being compiled for (``--env``; none: an anonymous one with residency ``"off"``).
-Output: one frozen `ExecProfile` per (agent, tool) pair that some workflow can reach, by id, and
-the diagnostics of the environment's constraints.
+Output: one frozen `ExecProfile` per (agent, tool) pair that some workflow can reach, by id.
 
 Each field of a profile is derived from named sources, and each records them (`Origin`), so a
 reviewer can trace a value to the line that set it:
@@ -19,12 +18,8 @@ reviewer can trace a value to the line that set it:
   defaults), ``budget`` and ``concurrency`` (the agent's), ``model`` (the agent's).
 
 The profile's ``hash`` covers every field but the provenance (file lines move with cosmetic
-edits; a plan-cache key must not). Environment checks, reported only for ``--env``: a
-domain outside the environment's ``egress`` allow-list under strict (error) or lenient
-(warning) residency (AF610; an environment without ``egress`` leaves tools to what their roles
-grant), and an agent pinned to another region (AF611). Every environment's sandbox is checked
-against the policies' ``allowProcessIn`` always (AF609): a fact of the repository, not of one
-build.
+edits; a plan-cache key must not). The environment's constraints are checked in
+`environment_checks`.
 """
 
 from __future__ import annotations
@@ -36,10 +31,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
-from . import codes
 from .canonical import canonical_json, sha256_digest
-from .diagnostics import Report
-from .grants import domain_granted, ungranted
+from .grants import ungranted
 from .load import Path
 from .model import Environment
 from .permissions import DOMAIN_PERMISSIONS
@@ -204,14 +197,12 @@ def derive_profiles(
     pairs: Iterable[tuple[str, str | None]],
     policies: tuple[Resource, ...],
     environment: str | None,
-    report: Report,
 ) -> Mapping[str, ExecProfile]:
     """The profile of each (agent, tool) pair some plan reaches (`plans.reachable_pairs`), by
-    id; checks the environment's constraints."""
-    env = _environment(index, environment)
-    check_sandboxes(index, policies, report)
+    id. Pairs whose agent or tool is unknown are left out (AF3xx says why)."""
+    env = environment_of(index, environment)
     limits = _Limits(timeout_limit(policies), memory_limit(policies), retries_limit(policies))
-    sandbox, sandbox_origin = _sandbox(index, policies, environment, env)
+    sandbox, sandbox_origin = effective_sandbox(index, policies, environment, env)
     profiles: dict[str, ExecProfile] = {}
     resolved = sorted(
         (
@@ -229,17 +220,10 @@ def derive_profiles(
         builder = _Builder(index, agent, tool, environment, env, limits)
         profile = builder.build(sandbox, sandbox_origin)
         profiles[profile.id] = profile
-    if env is not None and environment is not None:
-        users: dict[str, tuple[str, ...]] = {}
-        for agent_name, tool_name in resolved:
-            if tool_name is not None:
-                users[tool_name] = (*users.get(tool_name, ()), agent_name)
-        _check_egress(index, users, environment, env, report)
-        _check_regions(index, {a for a, _ in resolved}, environment, env, report)
     return MappingProxyType(profiles)
 
 
-def _environment(index: Index, name: str | None) -> Environment | None:
+def environment_of(index: Index, name: str | None) -> Environment | None:
     if name is None or index.project is None:
         return None
     environment: Environment | None = index.project.spec.environments.get(name)
@@ -459,10 +443,7 @@ class _Builder:
         return per_call
 
 
-# --- sandbox -------------------------------------------------------------------------------
-
-
-def _sandbox(
+def effective_sandbox(
     index: Index, policies: tuple[Resource, ...], name: str | None, env: Environment | None
 ) -> tuple[Sandbox, Origin]:
     """The environment's sandbox, else the strongest policy default, else gvisor."""
@@ -474,105 +455,3 @@ def _sandbox(
         value, policy = max(defaults, key=lambda d: SANDBOX_STRENGTH[d[0]])
         return value, _at("policy", policy, ("spec", "sandbox", "default"))
     return DEFAULT_SANDBOX, _default(f"sandbox {DEFAULT_SANDBOX}")
-
-
-def check_sandboxes(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
-    """An environment may run steps as plain processes only where every policy allows it."""
-    project = index.project
-    if project is None:
-        return
-    for name, env in project.spec.environments.items():
-        sandbox, _ = _sandbox(index, policies, name, env)
-        if sandbox != "process":
-            continue
-        for policy in policies:
-            rules = policy.spec.sandbox
-            if rules is None or name in rules.allow_process_in:
-                continue
-            path = ("spec", "sandbox", "allowProcessIn")
-            where = f"{policy.file}:{policy.doc.span(path).line} (policy '{policy.name}')"
-            at = ("spec", "environments", name, "sandbox")
-            report.add(
-                codes.PROCESS_SANDBOX_NOT_ALLOWED,
-                project.file,
-                project.doc.span(at) if at in project.doc.value_spans else project.doc.span(at[:3]),
-                f"environment '{name}' runs steps in the 'process' sandbox, which policy "
-                f"'{policy.name}' does not allow there",
-                hint=f"use gvisor or docker, or add '{name}' to allowProcessIn at {where}",
-            )
-
-
-# --- residency -----------------------------------------------------------------------------
-
-
-def _check_egress(
-    index: Index,
-    users: Mapping[str, tuple[str, ...]],
-    environment: str,
-    env: Environment,
-    report: Report,
-) -> None:
-    """Each domain a reached tool needs must be on the environment's egress allow-list."""
-    if env.residency == "off" or env.egress is None:
-        return
-    severity: Literal["error", "warning"] = "error" if env.residency == "strict" else "warning"
-    for tool_name, agents in sorted(users.items()):
-        tool = index.get("Tool", tool_name)
-        if tool is None:
-            continue
-        seen: set[str] = set()
-        for name, need, path in tool_needs(tool):
-            if name not in DOMAIN_PERMISSIONS or not isinstance(need, list | tuple):
-                continue
-            for i, domain in enumerate(str(d) for d in need):
-                if domain in seen or any(domain_granted(domain, a) for a in env.egress):
-                    continue
-                seen.add(domain)
-                at = (*path, i) if path[-1] == name else path
-                used_by = ", ".join(f"'{a}'" for a in agents)
-                report.add(
-                    codes.EGRESS_OUTSIDE_RESIDENCY,
-                    tool.file,
-                    tool.doc.span(at),
-                    f"tool '{tool.name}' (used by {used_by}) reaches '{domain}', which "
-                    f"environment '{environment}' with {env.residency} residency does not allow",
-                    hint=_egress_hint(index, environment),
-                    severity=severity,
-                )
-
-
-def _egress_hint(index: Index, environment: str) -> str:
-    project = index.project
-    assert project is not None
-    span = project.doc.span(("spec", "environments", environment))
-    return (
-        f"add the host (in-region only) to spec.environments.{environment}.egress at "
-        f"{project.file}:{span.line}"
-    )
-
-
-def _check_regions(
-    index: Index, agents: set[str], environment: str, env: Environment, report: Report
-) -> None:
-    if not env.region:
-        return
-    for name in sorted(agents):
-        agent = index.get("Agent", name)
-        residency = agent.spec.residency if agent is not None else None
-        if agent is None or residency is None or _in_region(env.region, residency.region):
-            continue
-        report.add(
-            codes.REGION_MISMATCH,
-            agent.file,
-            agent.doc.span(("spec", "residency", "region")),
-            f"agent '{name}' is pinned to region '{residency.region}', but environment "
-            f"'{environment}' runs in '{env.region}'",
-            hint="build for an environment in that region, or change the agent's residency",
-            severity="error" if residency.strict else "warning",
-        )
-
-
-def _in_region(environment_region: str, agent_region: str) -> bool:
-    """``eu`` holds ``eu-west-1``; ``eu-west-1`` holds only itself."""
-    env_region, wanted = environment_region.lower(), agent_region.lower()
-    return env_region == wanted or env_region.startswith(wanted + "-")
