@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -316,3 +317,50 @@ def test_pictures_mark_the_changed_edges() -> None:
     changed = [i for i, line in enumerate(edges) if "0.6" in line]
     (style,) = [line for line in picture.splitlines() if "linkStyle" in line]
     assert style.split()[1] == ",".join(map(str, changed))
+
+
+def _archive_with(tmp_path: Path, entries: dict[str, bytes], name: str = "evil.tar.gz") -> Path:
+    import io
+    import tarfile
+
+    path = tmp_path / name
+    with tarfile.open(path, "w:gz") as archive:
+        for entry, data in entries.items():
+            info = tarfile.TarInfo(entry)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp: (tmp / "junk.tar.gz").write_bytes(os.urandom(4096)) and tmp / "junk.tar.gz",
+        lambda tmp: _archive_with(tmp, {"../outside/bundle.json": b"{}"}),
+        lambda tmp: _archive_with(tmp, {"/etc/bundle.json": b"{}"}),
+        lambda tmp: _archive_with(tmp, {"b/bundle.json": b"not json"}),
+        lambda tmp: _archive_with(tmp, {"b/bundle.json": b"[1, 2]"}),
+        lambda tmp: _archive_with(tmp, {"b/plans/x.json": b"{}"}),
+    ],
+    ids=["random-bytes", "dot-dot", "absolute", "not-json", "not-an-object", "no-manifest"],
+)
+def test_hostile_bundles_are_refused_with_one_line(make: Any, tmp_path: Path) -> None:
+    evil = make(tmp_path)
+    result = run_af("diff", evil, evil)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("af diff: BASE: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "outside").exists()
+
+
+@pytest.mark.parametrize("repo", [EXAMPLE_REPO, INDEPENDENT], ids=["examples", "independent"])
+def test_a_cosmetic_rewrite_is_no_change(repo: Path, tmp_path: Path) -> None:
+    """Reordered keys, no comments, new descriptions and labels, files moved: an empty diff."""
+    from tests.rewrites import Reversed, rewrite_cosmetically
+
+    rewrite_cosmetically(repo, tmp_path / "rewritten", Reversed, move=True)
+    diff = diff_bundles(
+        read_bundle(_bundle(repo, tmp_path / "a"), "base"),
+        read_bundle(_bundle(tmp_path / "rewritten", tmp_path / "b"), "head"),
+    )
+    assert diff.empty, render_text(diff)
