@@ -8,13 +8,15 @@ nodes by their position in the tree; an LLM planner's settings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import difflib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .draw import who
 from .plan_ir import (
     ActionNode,
+    Branch,
     BtPlan,
     BtPlanNode,
     ConditionalSelectorNode,
@@ -52,9 +54,7 @@ def plan_changes(old: Plan, new: Plan) -> Iterator[Change]:
     if isinstance(old, FsmPlan) and isinstance(new, FsmPlan):
         yield from _fsm_changes(old, new)
     elif isinstance(old, BtPlan) and isinstance(new, BtPlan):
-        yield from _entries_changes(
-            dict(_bt_entries(old.root, "root")), dict(_bt_entries(new.root, "root"))
-        )
+        yield from _bt_changes(old.root, new.root, "root")
     elif isinstance(old, LlmPlan) and isinstance(new, LlmPlan):
         yield from _entries_changes(_llm_entries(old), _llm_entries(new))
 
@@ -123,42 +123,80 @@ def _step_changes(where: str, old: Step, new: Step) -> Iterator[Change]:
             yield Change(where, label, was, now)
 
 
-def _bt_entries(node: BtPlanNode, path: str) -> Iterator[tuple[str, tuple[str, Any]]]:
-    """Every node of a tree by its path: (kind, what defines it)."""
+def _bt_changes(old: BtPlanNode, new: BtPlanNode, path: str) -> Iterator[Change]:
+    """Two trees compared node by node; children are aligned by what they are (difflib), so a
+    node inserted early is one addition, not a change to every node after it."""
+    if _signature(old) != _signature(new) and type(old) is not type(new):
+        yield Change(path, "changed", _node_text(old), _node_text(new))
+        return
+    if isinstance(old, ActionNode) and isinstance(new, ActionNode):
+        yield from _step_changes(path, old.step, new.step)
+    elif isinstance(old, ConditionNode) and isinstance(new, ConditionNode):
+        if old.condition.source != new.condition.source:
+            yield Change(path, "condition", old.condition.source, new.condition.source)
+    elif isinstance(old, ConditionalSelectorNode) and isinstance(new, ConditionalSelectorNode):
+        yield from _aligned(old.branches, new.branches, f"{path}.branches", _branch_changes)
+    elif isinstance(old, SequenceNode | SelectorNode | ParallelNode) and isinstance(
+        new, SequenceNode | SelectorNode | ParallelNode
+    ):
+        if isinstance(old, ParallelNode) and isinstance(new, ParallelNode):
+            if old.policy != new.policy:
+                yield Change(path, "policy", old.policy, new.policy)
+        yield from _aligned(old.children, new.children, f"{path}.children", _bt_changes)
+
+
+def _branch_changes(old: Branch, new: Branch, path: str) -> Iterator[Change]:
+    if _source(old.when) != _source(new.when):
+        yield Change(path, "condition", _guard(old.when), _guard(new.when))
+    yield from _bt_changes(old.do, new.do, f"{path}.do")
+
+
+def _aligned(
+    old: Sequence[Any],
+    new: Sequence[Any],
+    at: str,
+    compare: Callable[[Any, Any, str], Iterator[Change]],
+) -> Iterator[Change]:
+    """Children matched by their signature; replaced runs compared pairwise in order."""
+    matcher = difflib.SequenceMatcher(
+        None, [_signature(o) for o in old], [_signature(n) for n in new], autojunk=False
+    )
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        pairs = min(i2 - i1, j2 - j1) if tag in ("equal", "replace") else 0
+        for k in range(pairs):
+            yield from compare(old[i1 + k], new[j1 + k], f"{at}[{j1 + k}]")
+        for i in range(i1 + pairs, i2):
+            yield Change(f"{at}[{i}] (base)", "removed", _node_text(old[i]), None)
+        for j in range(j1 + pairs, j2):
+            yield Change(f"{at}[{j}]", "added", None, _node_text(new[j]))
+
+
+def _signature(node: Any) -> tuple[str, str | None]:
+    """What a node is, shallowly: its kind and its agent/tool or condition."""
+    if isinstance(node, Branch):
+        return ("branch", _source(node.when))
     if isinstance(node, ActionNode):
-        yield path, ("action", node.step)
-    elif isinstance(node, ConditionNode):
-        yield path, ("condition", node.condition.source)
-    elif isinstance(node, SequenceNode | SelectorNode | ParallelNode):
-        kind = type(node).__name__.removesuffix("Node").lower()
-        policy = node.policy if isinstance(node, ParallelNode) else None
-        yield path, (kind, policy)
-        for i, child in enumerate(node.children):
-            yield from _bt_entries(child, f"{path}.children[{i}]")
-    elif isinstance(node, ConditionalSelectorNode):
-        yield path, ("conditional_selector", None)
-        for i, branch in enumerate(node.branches):
-            at = f"{path}.branches[{i}]"
-            yield at, ("branch", _source(branch.when))
-            yield from _bt_entries(branch.do, f"{at}.do")
+        return ("action", who(node.step.binding))
+    if isinstance(node, ConditionNode):
+        return ("condition", node.condition.source)
+    if isinstance(node, ParallelNode):
+        return ("parallel", None)
+    return (type(node).__name__.removesuffix("Node").lower(), None)
+
+
+def _node_text(node: Any) -> str:
+    kind, what = _signature(node)
+    if kind == "action":
+        return f"action {what}"
+    if kind in ("condition", "branch"):
+        return f"{kind} {what or '(default)'}"
+    return kind
 
 
 def _entries_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
-    for path in sorted(old.keys() | new.keys(), key=_natural):
-        was, now = old.get(path), new.get(path)
-        if was == now:
-            continue
-        if was is None:
-            yield Change(path, "added", None, _describe(now))
-        elif now is None:
-            yield Change(path, "removed", _describe(was), None)
-        elif isinstance(was, tuple) and isinstance(now, tuple) and was[0] == now[0] == "action":
-            yield from _step_changes(path, was[1], now[1])
-        elif isinstance(was, tuple) and isinstance(now, tuple) and was[0] == now[0]:
-            what = "condition" if was[0] in ("condition", "branch") else was[0]
-            yield Change(path, what, _describe(was), _describe(now))
-        else:
-            yield Change(path, "changed", _describe(was), _describe(now))
+    for name in {**old, **new}:  # in the order the planner lists its settings
+        if old.get(name) != new.get(name):
+            yield Change("planner", name, old.get(name), new.get(name))
 
 
 def _llm_entries(plan: LlmPlan) -> dict[str, Any]:
@@ -171,17 +209,6 @@ def _llm_entries(plan: LlmPlan) -> dict[str, Any]:
         "output schema": plan.output_schema,
         "fallback": plan.fallback,
     }
-
-
-def _describe(entry: Any) -> str | None:
-    if entry is None or isinstance(entry, str):
-        return entry
-    kind, value = entry
-    if kind == "action":
-        return f"action {who(value.binding)}"
-    if kind in ("condition", "branch"):
-        return value or "(default)"
-    return f"{kind} ({value})" if value else kind
 
 
 def _guard(condition: Any) -> str:
@@ -200,9 +227,3 @@ def _retry(retry: RetryPlan) -> str:
 
 def _ms(value: int | None) -> str | None:
     return None if value is None else f"{value} ms"
-
-
-def _natural(path: str) -> list[tuple[int, Any]]:
-    """``a.children[10]`` after ``a.children[2]``."""
-    parts = path.replace("]", "").split("[")
-    return [(0, int(p)) if p.isdigit() else (1, p) for p in parts]

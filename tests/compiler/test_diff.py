@@ -364,3 +364,30 @@ def test_a_cosmetic_rewrite_is_no_change(repo: Path, tmp_path: Path) -> None:
         read_bundle(_bundle(tmp_path / "rewritten", tmp_path / "b"), "head"),
     )
     assert diff.empty, render_text(diff)
+
+
+def test_a_node_inserted_early_in_a_tree_is_one_addition(tmp_path: Path) -> None:
+    def insert(repo: Path) -> None:
+        edit(
+            repo / "workflows" / "priority-intake.yaml",
+            "      - action: {agent: classifier, tool: sentiment}\n",
+            "      - action: {agent: writer}\n"
+            "      - action: {agent: classifier, tool: sentiment}\n",
+        )
+        edit(
+            repo / "workflows" / "priority-intake.yaml",
+            "size(output.items) > 0 && output.confidence >= 0.7",
+            "size(output.items) > 1 && output.confidence >= 0.7",
+        )
+
+    diff = _pair_of_bundles(tmp_path, insert)
+    (workflow,) = [w for w in diff["workflows"] if w["name"] == "priority-intake"]
+    assert workflow["changes"] == [
+        {"where": "root.children[0]", "what": "added", "old": None, "new": "action writer"},
+        {
+            "where": "root.children[2].branches[1].do.children[0].children[1]",
+            "what": "condition",
+            "old": "size(output.items) > 0 && output.confidence >= 0.7",
+            "new": "size(output.items) > 1 && output.confidence >= 0.7",
+        },
+    ]
