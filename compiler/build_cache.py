@@ -131,30 +131,14 @@ def explain(
 
 
 def bundle_intact(folder: Path, digest: str) -> bool:
-    """The bundle is there, its manifest has ``digest`` and every file its recorded sha256."""
-    from .canonical import canonical_json, sha256_digest
+    """The bundle is there, verifies (`bundle_read.verified_manifest`) and has ``digest``."""
+    from .bundle_read import BundleReadError, folder_files, verified_manifest
 
-    manifest = _read_json(folder / "bundle.json")
-    if manifest is None or manifest.pop("digest", None) != digest:
-        return False
     try:
-        if sha256_digest(canonical_json(manifest)) != digest:
-            return False  # the manifest was edited since
-    except ValueError:
+        manifest = verified_manifest(folder_files(folder), str(folder))
+    except (BundleReadError, OSError):
         return False
-    files = manifest.get("files")
-    if not isinstance(files, dict):
-        return False
-    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {
-        "bundle.json"
-    }
-    if on_disk != set(files):
-        return False
-    for path, expected in files.items():
-        actual = "sha256:" + hashlib.sha256((folder / path).read_bytes()).hexdigest()
-        if actual != expected:
-            return False
-    return True
+    return bool(manifest.get("digest") == digest)
 
 
 def _record_path(out: Path, print_: str) -> Path:

@@ -26,16 +26,15 @@ from types import MappingProxyType
 from typing import Any
 
 from . import __version__
+from .bundle_read import FORMAT_VERSION, MANIFEST
 from .canonical import canonical_json, sha256_digest
 from .git_source import Provenance
-from .model import Environment
 from .pipeline import Validation
 from .plan_json import plan_to_json
 from .plan_keys import KeyInputs, plan_key_inputs
+from .profiles import environment_of
 
-FORMAT_VERSION = "agentflow.bundle/v1"
 COMPILER_NAME = "agentflow"
-MANIFEST = "bundle.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,7 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
     index = validation.index
     assert index.project is not None and not validation.report.has_errors()
     project = index.project
-    environment = _environment(validation)
+    environment = environment_of(index, validation.environment)
     keys = plan_key_inputs(
         validation.plans, validation.profiles, index, validation.templates, environment
     )
@@ -141,14 +140,6 @@ def _rules(validation: Validation) -> list[dict[str, Any]]:
 
 def rfc3339(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _environment(validation: Validation) -> Environment | None:
-    project = validation.index.project
-    if validation.environment is None or project is None:
-        return None
-    environment: Environment | None = project.spec.environments.get(validation.environment)
-    return environment
 
 
 def _templates(validation: Validation) -> list[dict[str, Any]]:

@@ -51,19 +51,44 @@ def read_bundle(path: Path, label: str | None = None) -> BundleView:
     """A bundle folder (holding ``bundle.json``) or a ``.tar.gz`` written by `af build`."""
     shown = label or str(path)
     if path.is_dir():
-        files = {
-            p.relative_to(path).as_posix(): p.read_bytes()
-            for p in sorted(path.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")
-        }
-        return view_of(files, shown)
+        return view_of(folder_files(path), shown)
     if path.is_file():
         return view_of(_unpack(path), shown)
     raise BundleReadError(f"{shown}: no such bundle")
 
 
+def folder_files(path: Path) -> dict[str, bytes]:
+    """A bundle folder's files by their path inside it (hidden files aside)."""
+    return {
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
 def view_of(files: Mapping[str, bytes], label: str) -> BundleView:
     """Check and read a bundle's files."""
+    manifest = verified_manifest(files, label)
+    try:
+        plans = {
+            w["name"]: plan_from_json(_json(files[w["plan"]], label, w["plan"]))
+            for w in manifest["workflows"]
+        }
+        profiles = {
+            p["id"]: _json(files[p["path"]], label, p["path"]) for p in manifest["profiles"]
+        }
+    except (KeyError, TypeError, PlanFormatError) as error:
+        raise BundleReadError(f"{label}: {error}") from None
+    return BundleView(
+        label=label,
+        manifest=MappingProxyType(manifest),
+        plans=MappingProxyType(plans),
+        profiles=MappingProxyType(profiles),
+    )
+
+
+def verified_manifest(files: Mapping[str, bytes], label: str) -> dict[str, Any]:
+    """The manifest, once its format, its digest and every file's sha256 check out."""
     if MANIFEST not in files:
         raise BundleReadError(f"{label}: not a bundle (no {MANIFEST})")
     manifest = _json(files[MANIFEST], label, MANIFEST)
@@ -81,22 +106,7 @@ def view_of(files: Mapping[str, bytes], label: str) -> BundleView:
     for name, digest in listed.items():
         if "sha256:" + hashlib.sha256(files[name]).hexdigest() != digest:
             raise BundleReadError(f"{label}: {name} does not match its digest (edited?)")
-    try:
-        plans = {
-            w["name"]: plan_from_json(_json(files[w["plan"]], label, w["plan"]))
-            for w in manifest["workflows"]
-        }
-        profiles = {
-            p["id"]: _json(files[p["path"]], label, p["path"]) for p in manifest["profiles"]
-        }
-    except (KeyError, TypeError, PlanFormatError) as error:
-        raise BundleReadError(f"{label}: {error}") from None
-    return BundleView(
-        label=label,
-        manifest=MappingProxyType(manifest),
-        plans=MappingProxyType(plans),
-        profiles=MappingProxyType(profiles),
-    )
+    return manifest
 
 
 def _json(data: bytes, label: str, name: str) -> Any:

@@ -28,6 +28,8 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, struct_pb2, wrappers_pb2
 
+from .user_schemas import json_type_of
+
 PACKAGE = "agentflow.schema"
 DYN = "dyn"
 OPEN_OBJECT = "map<string, dyn>"
@@ -87,20 +89,10 @@ def _inferred_type(schema: dict[str, Any]) -> tuple[str | None, bool]:
     if not isinstance(values, list) or not values:
         return None, False
     nullable = None in values
-    kinds = {_value_type(v) for v in values if v is not None}
+    kinds = {json_type_of(v) for v in values if v is not None}
     if kinds == {"integer", "number"}:
         return "number", nullable
     return (kinds.pop() if len(kinds) == 1 else None), nullable
-
-
-def _value_type(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "string" if isinstance(value, str) else None
 
 
 def closed_properties(schema: Any) -> dict[str, Any] | None:

@@ -164,11 +164,8 @@ def _build(args: argparse.Namespace) -> int:
     import json
 
     from .build import build
-    from .diagnostics import UsageError
     from .renderers import RENDERERS
 
-    if not args.rev and not Path(args.path).is_dir():
-        raise UsageError(f"{args.path}: not a directory")
     result = build(
         Path(args.path),
         out=Path(args.out),

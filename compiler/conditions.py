@@ -44,6 +44,7 @@ from .model import (
 from .refs import Index
 from .schema import Resource
 from .source import Snapshot
+from .user_schemas import json_type_of
 
 ConditionKey = tuple[str, str, Path]
 """(kind, resource name, path of the expression): ``("Workflow", "triage", ("spec", …))``."""
@@ -51,7 +52,7 @@ ConditionKey = tuple[str, str, Path]
 DYNAMIC_MAP = "map<string, dyn>"
 WORKFLOW_VARIABLES = MappingProxyType({"state": DYNAMIC_MAP})
 """A workflow's variables that no schema types (``output``, ``input`` and ``env`` are typed)."""
-_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
 RULE_VARIABLES = MappingProxyType(
     {"spec": DYNAMIC_MAP, "metadata": DYNAMIC_MAP, "kind": "string", "env": DYNAMIC_MAP}
 )
@@ -137,10 +138,10 @@ def toggles_schema(index: Index, environment: str | None) -> dict[str, Any] | No
     chosen = [environments[environment]] if environment in environments else environments.values()
     if not chosen:
         return None
-    seen: dict[str, set[str]] = {}
+    seen: dict[str, set[str | None]] = {}
     for env in chosen:
         for name, value in env.toggles.items():
-            seen.setdefault(name, set()).add(_JSON_TYPES[type(value)])
+            seen.setdefault(name, set()).add(json_type_of(value))
     properties = {
         name: {"type": next(iter(kinds))} if len(kinds) == 1 else {}
         for name, kinds in sorted(seen.items())

@@ -85,3 +85,14 @@ def check_schema(
             hint=hint,
         )
     return reported
+
+
+def json_type_of(value: Any) -> str | None:
+    """The JSON Schema type of a plain value: ``boolean``, ``integer``, ``number``, ``string``."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string" if isinstance(value, str) else None
