@@ -1,5 +1,5 @@
 """`python -m agentflow.compiler` is the `af` command."""
 
-from .cli import main
+from agentflow.compiler.cli import main
 
 raise SystemExit(main())

@@ -10,26 +10,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import codes
-from .compat import check_compatibility
-from .conditions import CompiledCondition, ConditionKey, check_conditions
-from .cost import PlanCost, preflight_costs
-from .diagnostics import Report
-from .environment_checks import check_environment
-from .graph import check_workflows
-from .load import load_documents
-from .model import Environment
-from .packs import PolicyPack, resolve_packs
-from .plan_ir import Plan
-from .plans import compile_plans, reachable_pairs
-from .policy import check_policies
-from .profiles import ExecProfile, derive_profiles
-from .refs import Index, build_index, check_references
-from .rules import check_rules, environment_view
-from .schema import Resource, invalid_names, validate_resources
-from .source import Snapshot
-from .suggest import did_you_mean
-from .templates import TemplateUse, expand_templates
+from agentflow.bundle.plan import Plan
+from agentflow.bundle.profile import ExecProfile
+from agentflow.bundle.queries import reachable_pairs
+from agentflow.compiler.cel.conditions import check_conditions
+from agentflow.compiler.cel.sites import CompiledCondition, ConditionKey
+from agentflow.compiler.check.compat import check_compatibility
+from agentflow.compiler.check.references import check_references
+from agentflow.compiler.check.workflows import check_workflows
+from agentflow.compiler.diagnostics import codes
+from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.diagnostics.suggest import did_you_mean
+from agentflow.compiler.load.index import Index, build_index
+from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.load.schema import invalid_names, validate_resources
+from agentflow.compiler.load.yaml import load_documents
+from agentflow.compiler.model.project import Environment
+from agentflow.compiler.plan.compile import compile_plans
+from agentflow.compiler.plan.cost import PlanCost, preflight_costs
+from agentflow.compiler.plan.environment import check_environment
+from agentflow.compiler.plan.profiles import derive_profiles
+from agentflow.compiler.policy.packs import PolicyPack, resolve_packs
+from agentflow.compiler.policy.roles import check_policies
+from agentflow.compiler.policy.rules import check_rules, environment_view
+from agentflow.compiler.source.snapshot import Snapshot
+from agentflow.compiler.templates.registry import TemplateUse, expand_templates
 
 
 @dataclass(frozen=True, slots=True)

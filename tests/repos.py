@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from agentflow.compiler.diagnostics import Diagnostic
+from agentflow.compiler.diagnostics.report import Diagnostic
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 
 PROJECT = """\
 apiVersion: agentflow.dev/v1

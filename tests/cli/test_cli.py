@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.codes import REGISTRY
+from agentflow.compiler.diagnostics.codes import REGISTRY
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
 from tests.repos import AGENT, PROJECT, write_repo
 

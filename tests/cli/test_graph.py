@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.draw import dot_text, mermaid_text
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.plans import compile_plans
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.plan.compile import compile_plans
+from agentflow.compiler.review.draw import dot_text, mermaid_text
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
 from tests.golden import GOLDEN, check_golden
 from tests.repos import write_repo

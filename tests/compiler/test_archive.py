@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.archive import ArchiveError, write_archive
+from agentflow.bundle.archive import ArchiveError, write_archive
 from tests.conftest import ROOT
 
 EPOCH = 1_700_000_000
@@ -25,7 +25,7 @@ FILES = {
     "plans/" + "long-" * 30 + ".json": b"{}",  # longer than ustar's 100-character names
 }
 _WRITE = (
-    "import sys; from pathlib import Path; from agentflow.compiler.archive import write_archive; "
+    "import sys; from pathlib import Path; from agentflow.bundle.archive import write_archive; "
     "write_archive(Path(sys.argv[1]), Path(sys.argv[2]), mtime=int(sys.argv[3]))"
 )
 

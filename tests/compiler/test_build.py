@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import rfc8785
 
-from agentflow.compiler.build import build
+from agentflow.compiler.build.write import build
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
 from tests.golden import GOLDEN, check_golden
 
@@ -190,7 +190,7 @@ def test_source_date_epoch_must_be_seconds(tmp_path: Path) -> None:
 _BUILD = """\
 import os, sys
 from pathlib import Path
-from agentflow.compiler.build import build
+from agentflow.compiler.build.write import build
 os.umask(int(sys.argv[3], 8))
 result = build(Path(sys.argv[1]), out=Path(sys.argv[2]), archive=True)
 print(result.digest)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentflow.compiler.canonical import NotJsonError, canonical_json, sha256_digest
+from agentflow.bundle.canonical import NotJsonError, canonical_json, sha256_digest
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
 NUMBERS = [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import FIXTURES
 from tests.expectations import collect_expectations, compare
 

@@ -21,8 +21,8 @@ import celpy  # cel-python, a dev dependency
 import pytest
 from cel_expr_python import cel
 
-from agentflow.compiler.cel_engine import Checked, Engine
-from agentflow.compiler.cel_types import SchemaTypes
+from agentflow.compiler.cel.engine import Checked, Engine
+from agentflow.compiler.cel.schema_types import SchemaTypes
 
 OUTPUT_SCHEMA = {
     "type": "object",

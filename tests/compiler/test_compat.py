@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from agentflow.compiler import __version__
-from agentflow.compiler.compat import admits, check_compatibility, parse_range
-from agentflow.compiler.diagnostics import Report
+from agentflow.compiler.check.compat import check_compatibility
+from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.model.versions import admits, parse_range
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests.repos import PROJECT, check, found, only, write_repo
 
 TEMPLATE = """\

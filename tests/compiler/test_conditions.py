@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentflow.compiler.cel_ast import decode_checked
-from agentflow.compiler.cel_engine import Checked, Engine
-from agentflow.compiler.cel_positions import map_expression, split_lines
-from agentflow.compiler.cel_types import OPEN_OBJECT, SchemaTypes
-from agentflow.compiler.conditions import check_conditions
-from agentflow.compiler.diagnostics import Report
+from agentflow.compiler.cel.conditions import check_conditions
+from agentflow.compiler.cel.engine import Checked, Engine
+from agentflow.compiler.cel.positions import map_expression, split_lines
+from agentflow.compiler.cel.schema_types import OPEN_OBJECT, SchemaTypes
+from agentflow.compiler.cel.syntax import decode_checked
+from agentflow.compiler.diagnostics.positions import Span
+from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import Span, read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import ROOT
 from tests.repos import found, validate, write_repo
 
@@ -367,7 +368,7 @@ def test_the_engine_loads_only_when_there_is_cel(tmp_path: Path) -> None:
         "import sys\n"
         "from pathlib import Path\n"
         "from agentflow.compiler.pipeline import validate_snapshot\n"
-        "from agentflow.compiler.source import read_folder\n"
+        "from agentflow.compiler.source.snapshot import read_folder\n"
         f"validate_snapshot(read_folder(Path({str(repo)!r})))\n"
         "print(sorted(m for m in sys.modules if m.startswith(('cel_expr_python', 'google'))))\n"
     )

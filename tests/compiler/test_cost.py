@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentflow.compiler.cost import PlanCost, Spend, format_dollars
-from agentflow.compiler.diagnostics import Diagnostic
+from agentflow.compiler.diagnostics.report import Diagnostic
 from agentflow.compiler.pipeline import Validation, validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.plan.cost import PlanCost, Spend, format_dollars
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, ROOT
 from tests.repos import found, write_repo
 

@@ -13,10 +13,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from agentflow.compiler.build import build
-from agentflow.compiler.bundle_read import read_bundle
-from agentflow.compiler.diff import diff_bundles
-from agentflow.compiler.diff_render import MARKER, render_json, render_markdown, render_text
+from agentflow.bundle.read import read_bundle
+from agentflow.compiler.build.write import build
+from agentflow.compiler.review.diff import diff_bundles
+from agentflow.compiler.review.formats import MARKER, render_json, render_markdown, render_text
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
 from tests.golden import GOLDEN, check_golden
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.codes import REGISTRY
+from agentflow.compiler.diagnostics.codes import REGISTRY
 from tests.conftest import ROOT, run_af
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.diagnostics import UsageError
-from agentflow.compiler.git_revision import read_revision
-from agentflow.compiler.git_source import NOT_IN_GIT, folder_provenance, read_source
+from agentflow.compiler.diagnostics.report import UsageError
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import MAX_FILE_BYTES, read_folder
+from agentflow.compiler.source.git import read_revision
+from agentflow.compiler.source.provenance import NOT_IN_GIT, folder_provenance
+from agentflow.compiler.source.read import read_source
+from agentflow.compiler.source.snapshot import MAX_FILE_BYTES, read_folder
 from tests.conftest import EXAMPLE_REPO, run_af
 from tests.repos import AGENT, found, write_repo
 

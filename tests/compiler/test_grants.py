@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentflow.compiler.grants import domain_granted, mcp_host, path_granted, ungranted
+from agentflow.compiler.policy.grants import domain_granted, mcp_host, path_granted, ungranted
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,19 @@ from typing import Any, get_args
 
 import pytest
 
-from agentflow.compiler.diagnostics import Diagnostic, Report
-from agentflow.compiler.graph import CHECKS
-from agentflow.compiler.graph_bt import MAX_DEPTH, check_bt
-from agentflow.compiler.graph_timing import compute_retry_budget_ms, format_ms, sum_backoff_ms
-from agentflow.compiler.load import Document
-from agentflow.compiler.model import BtWorkflow, FsmWorkflow, LlmWorkflow, Retry, Workflow
+from agentflow.compiler.check.bt import MAX_DEPTH, check_bt
+from agentflow.compiler.check.timing import compute_retry_budget_ms, format_ms, sum_backoff_ms
+from agentflow.compiler.check.workflows import CHECKS
+from agentflow.compiler.diagnostics.report import Diagnostic, Report
+from agentflow.compiler.load.document import Document
+from agentflow.compiler.load.index import build_index
+from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.base import Retry
+from agentflow.compiler.model.resources import Workflow
+from agentflow.compiler.model.units import duration_ms
+from agentflow.compiler.model.workflow import BtWorkflow, FsmWorkflow, LlmWorkflow
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.refs import build_index
-from agentflow.compiler.schema import Resource
-from agentflow.compiler.source import Snapshot, SourceFile
-from agentflow.compiler.units import duration_ms
+from agentflow.compiler.source.snapshot import Snapshot, SourceFile
 
 # --- retry arithmetic ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, FIXTURES
 from tests.expectations import collect_expectations, compare
 

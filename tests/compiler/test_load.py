@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.diagnostics import Report
-from agentflow.compiler.load import MAX_DEPTH, MAX_NODES, load_document, resolve_plain
-from agentflow.compiler.source import MAX_FILE_BYTES, SourceFile, Span
+from agentflow.compiler.diagnostics.positions import Span
+from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.load.yaml import MAX_DEPTH, MAX_NODES, load_document, resolve_plain
+from agentflow.compiler.source.snapshot import MAX_FILE_BYTES, SourceFile
 from tests.repos import AGENT, check, found, only
 
 TOOL_HEAD = """\

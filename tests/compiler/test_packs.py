@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.conditions import check_conditions
-from agentflow.compiler.diagnostics import Report
-from agentflow.compiler.packs import available_packs, load_pack
-from agentflow.compiler.refs import build_index
+from agentflow.compiler.cel.conditions import check_conditions
+from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.load.index import build_index
+from agentflow.compiler.policy.packs import available_packs, load_pack
 from tests.conftest import ROOT
 from tests.repos import PROJECT, found, validate, write_repo
 

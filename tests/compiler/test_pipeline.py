@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO
 
 

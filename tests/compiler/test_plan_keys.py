@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
+from agentflow.bundle.plan_json import plan_to_json
 from agentflow.compiler.pipeline import Validation, validate_snapshot
-from agentflow.compiler.plan_json import plan_to_json
-from agentflow.compiler.plan_keys import compatibility_line, plan_key_inputs
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.plan.keys import compatibility_line, plan_key_inputs
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, FIXTURES
 from tests.rewrites import Reversed, rewrite_cosmetically
 

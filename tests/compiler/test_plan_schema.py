@@ -10,10 +10,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from agentflow.bundle.plan_json import PLAN_FORMAT, plan_to_json
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.plan_json import PLAN_FORMAT, plan_to_json
-from agentflow.compiler.plans import compile_plans
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.plan.compile import compile_plans
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT
 from tests.golden import GOLDEN
 

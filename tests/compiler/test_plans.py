@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
-from agentflow.compiler.canonical import canonical_json, sha256_digest
-from agentflow.compiler.diagnostics import Report
+from agentflow.bundle.canonical import canonical_json, sha256_digest
+from agentflow.bundle.plan import FsmPlan, LlmPlan, Plan
+from agentflow.bundle.plan_json import PlanFormatError, plan_from_json, plan_to_json
+from agentflow.bundle.queries import reachable_pairs
+from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.pipeline import Validation, validate_snapshot
-from agentflow.compiler.plan_ir import FsmPlan, LlmPlan, Plan
-from agentflow.compiler.plan_json import PlanFormatError, plan_from_json, plan_to_json
-from agentflow.compiler.plans import compile_plans, reachable_pairs
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.plan.compile import compile_plans
+from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, ROOT
 from tests.repos import AGENT, found, write_repo
 from tests.rewrites import Reversed, rewrite_cosmetically
@@ -196,11 +197,11 @@ def test_a_condition_that_did_not_compile_plans_nothing(tmp_path: Path) -> None:
 
 _DIGESTS = """\
 from pathlib import Path
-from agentflow.compiler.canonical import canonical_json, sha256_digest
+from agentflow.bundle.canonical import canonical_json, sha256_digest
 from agentflow.compiler.pipeline import Validation, validate_snapshot
-from agentflow.compiler.plan_json import PlanFormatError, plan_from_json, plan_to_json
-from agentflow.compiler.plans import compile_plans
-from agentflow.compiler.source import read_folder
+from agentflow.bundle.plan_json import PlanFormatError, plan_from_json, plan_to_json
+from agentflow.compiler.plan.compile import compile_plans
+from agentflow.compiler.source.snapshot import read_folder
 v = validate_snapshot(read_folder(Path("examples/repo")))
 for name, plan in compile_plans(v.index, v.conditions, v.report).items():
     print(name, sha256_digest(canonical_json(plan_to_json(plan))))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from agentflow.bundle.profile import ExecProfile, profile_id
 from agentflow.compiler.pipeline import Validation, validate_snapshot
-from agentflow.compiler.profiles import ExecProfile, profile_id
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests import repos
 from tests.conftest import EXAMPLE_REPO
 from tests.repos import found, write_repo

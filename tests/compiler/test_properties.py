@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentflow.compiler.diagnostics import Diagnostic, Report
-from agentflow.compiler.load import KINDS, load_document
-from agentflow.compiler.source import SourceFile
+from agentflow.compiler.diagnostics.report import Diagnostic, Report
+from agentflow.compiler.load.yaml import KINDS, load_document
+from agentflow.compiler.source.snapshot import SourceFile
 from tests.conftest import EXAMPLE_REPO, run_af
 from tests.repos import PROJECT, validate, write_repo
 

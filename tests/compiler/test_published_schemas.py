@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from agentflow.compiler.model import KIND_MODELS
-from agentflow.compiler.schema_export import (
+from agentflow.compiler.model.export import (
     DRAFT_07,
     REGENERATE,
     RESOURCE_FILE,
@@ -25,6 +24,7 @@ from agentflow.compiler.schema_export import (
     render_schema,
     schema_file,
 )
+from agentflow.compiler.model.resources import KIND_MODELS
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT
 
 SCHEMAS = ROOT / "schemas"

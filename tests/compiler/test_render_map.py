@@ -12,10 +12,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentflow.compiler import codes
-from agentflow.compiler.render import Rendered, RenderFailure, render_asset
-from agentflow.compiler.render_map import TextLines
-from agentflow.compiler.source import Span
+from agentflow.compiler.diagnostics import codes
+from agentflow.compiler.diagnostics.positions import Span
+from agentflow.compiler.templates.positions import TextLines
+from agentflow.compiler.templates.render import Rendered, RenderFailure, render_asset
 
 FOLDER = "templates/t/1.0.0"
 ASSET = f"{FOLDER}/a.j2"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from agentflow.compiler.codes import REGISTRY
-from agentflow.compiler.diagnostics import Diagnostic, Report
-from agentflow.compiler.renderers import (
+from agentflow.compiler.diagnostics.codes import REGISTRY
+from agentflow.compiler.diagnostics.formats import (
     RENDERERS,
     Summary,
     render_github,
@@ -15,7 +14,8 @@ from agentflow.compiler.renderers import (
     render_sarif,
     render_text,
 )
-from agentflow.compiler.source import Span
+from agentflow.compiler.diagnostics.positions import Span
+from agentflow.compiler.diagnostics.report import Diagnostic, Report
 from tests.conftest import FIXTURES
 from tests.expectations import collect_expectations
 

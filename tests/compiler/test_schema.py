@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.compiler.model import FsmWorkflow, HttpTool
+from agentflow.compiler.model.tool import HttpTool
+from agentflow.compiler.model.workflow import FsmWorkflow
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.source import read_folder
+from agentflow.compiler.source.snapshot import read_folder
 from tests.repos import AGENT, PROJECT, check, found, only, write_repo
 
 TOOL = """\

@@ -13,9 +13,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agentflow.compiler.diagnostics.positions import Span
 from agentflow.compiler.pipeline import validate_snapshot
-from agentflow.compiler.render import Rendered, render_asset
-from agentflow.compiler.source import Span, read_folder
+from agentflow.compiler.source.snapshot import read_folder
+from agentflow.compiler.templates.render import Rendered, render_asset
 from tests.conftest import EXAMPLE_REPO, FIXTURES, run_af
 from tests.repos import AGENT, found, validate, write_repo
 

@@ -1,0 +1,141 @@
+"""References: every name a resource uses resolves to a resource of the right kind.   AF3xx
+
+Input: validated `Resource`s. Output: an `Index` (resources by kind and name, roles by name) for
+the later stages, plus diagnostics: duplicate names (reported at every occurrence), a missing or
+second Project, and unknown agents, tools, roles, workflows, templates and environments, each
+with a did-you-mean hint.
+"""
+
+from __future__ import annotations
+
+from agentflow.compiler.diagnostics import codes
+from agentflow.compiler.diagnostics.codes import Code
+from agentflow.compiler.diagnostics.positions import YamlPath
+from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.diagnostics.suggest import did_you_mean
+from agentflow.compiler.load.index import Index
+from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.walk import workflow_steps
+from agentflow.compiler.model.workflow import (
+    LlmWorkflow,
+)
+
+
+def check_references(index: Index, report: Report) -> None:
+    for agent in index.all("Agent"):
+        for i, tool in enumerate(agent.spec.tools):
+            _expect(index, "Tool", tool, agent, ("spec", "tools", i), codes.UNKNOWN_TOOL, report)
+        role = agent.spec.role
+        if role is not None and role not in index.roles and ("Role", role) not in index.invalid:
+            report.add(
+                codes.UNKNOWN_ROLE,
+                agent.file,
+                agent.doc.span(("spec", "role")),
+                f"role '{role}' is not defined by any Policy",
+                hint=did_you_mean(role, index.roles),
+            )
+    for policy in index.all("Policy"):
+        for role_name, role in policy.spec.roles.items():
+            for i, tool in enumerate(role.allowed_tools):
+                _expect(
+                    index,
+                    "Tool",
+                    tool,
+                    policy,
+                    ("spec", "roles", role_name, "allowedTools", i),
+                    codes.UNKNOWN_TOOL,
+                    report,
+                )
+        _check_environments(index, policy, report)
+    for workflow in index.all("Workflow"):
+        for path, agent_name, tool_name in workflow_steps(workflow.spec):
+            if (
+                _expect(
+                    index,
+                    "Agent",
+                    agent_name,
+                    workflow,
+                    (*path, "agent"),
+                    codes.UNKNOWN_AGENT,
+                    report,
+                )
+                and tool_name is not None
+            ):
+                _check_step_tool(index, workflow, path, agent_name, tool_name, report)
+        spec = workflow.spec
+        if isinstance(spec, LlmWorkflow) and spec.llm.fallback is not None:
+            _expect(
+                index,
+                "Workflow",
+                spec.llm.fallback,
+                workflow,
+                ("spec", "llm", "fallback"),
+                codes.UNKNOWN_WORKFLOW,
+                report,
+            )
+    for instance in index.all("TemplateInstance"):
+        _expect(
+            index,
+            "Template",
+            instance.spec.template,
+            instance,
+            ("spec", "template"),
+            codes.UNKNOWN_TEMPLATE,
+            report,
+        )
+
+
+def _check_step_tool(
+    index: Index,
+    workflow: Resource,
+    path: YamlPath,
+    agent_name: str,
+    tool_name: str,
+    report: Report,
+) -> None:
+    if not _expect(index, "Tool", tool_name, workflow, (*path, "tool"), codes.UNKNOWN_TOOL, report):
+        return
+    agent = index.named("Agent")[agent_name]
+    if tool_name not in agent.spec.tools:
+        span = agent.doc.key_span(("spec", "tools"))
+        report.add(
+            codes.TOOL_NOT_ON_AGENT,
+            workflow.file,
+            workflow.doc.span((*path, "tool")),
+            f"agent '{agent_name}' does not list tool '{tool_name}'",
+            hint=f"add it to the agent's tools at {agent.file}:{span.line}",
+        )
+
+
+def _check_environments(index: Index, policy: Resource, report: Report) -> None:
+    sandbox = policy.spec.sandbox
+    if sandbox is None or index.project is None:
+        return
+    environments = index.project.spec.environments
+    for i, env in enumerate(sandbox.allow_process_in):
+        if env not in environments:
+            report.add(
+                codes.UNKNOWN_ENVIRONMENT,
+                policy.file,
+                policy.doc.span(("spec", "sandbox", "allowProcessIn", i)),
+                f"environment '{env}' is not defined by the Project",
+                hint=did_you_mean(env, environments),
+            )
+
+
+def _expect(
+    index: Index, kind: str, name: str, user: Resource, path: YamlPath, code: Code, report: Report
+) -> bool:
+    known = index.named(kind)
+    if name in known:
+        return True
+    if (kind, name) in index.invalid:
+        return False  # defined, but broken: its own diagnostics say why
+    report.add(
+        code,
+        user.file,
+        user.doc.span(path),
+        f"{kind.lower()} '{name}' is not defined",
+        hint=did_you_mean(name, known),
+    )
+    return False

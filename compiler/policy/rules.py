@@ -1,0 +1,190 @@
+"""Policy rules: each rule's CEL, evaluated over every resource it matches.   AF607, AF608
+
+Input: the `Index`, the policies in force (the repository's and the selected packs'), the
+compiled conditions and the environment being validated. Output: diagnostics only.
+
+A rule sees the matched resource as written — ``spec`` and ``metadata`` as plain data, ``kind``
+as a string — and ``env``, the environment being validated (`environment_view`). ``true`` passes;
+``false`` is a violation (AF607) with the rule's severity; an evaluation error, or a result that
+is not a bool, is AF608: a rule that cannot say yes must not pass silently.
+
+A violation points at the deepest part of the resource that the rule reads and that exists: for
+``has(spec.timeout)`` on a tool without one, at its ``spec``; for ``spec.llm.temperature <= 0.2``,
+at the temperature. The hint names the rule and where it is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from agentflow.compiler.cel.sites import CompiledCondition, ConditionKey
+from agentflow.compiler.diagnostics import codes
+from agentflow.compiler.diagnostics.positions import Span, YamlPath
+from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.load.index import Index
+from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.policy import Rule
+from agentflow.compiler.model.project import Environment
+from agentflow.compiler.policy.packs import PolicyPack
+
+KINDS_IN_ORDER = ("Project", "Policy", "Tool", "Agent", "Workflow", "Template", "TemplateInstance")
+_KIND_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
+"""Where ``TemplateInstance`` splits into words."""
+_FIELD_PATH = re.compile(r"\b(spec|metadata)((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)+)")
+
+
+def environment_view(name: str | None, environment: Environment | None) -> dict[str, Any]:
+    """``env`` in a rule: always the same keys, so a rule never fails on a missing one.
+
+    Without ``--env`` the environment is anonymous and its residency ``"off"``: rules about an
+    environment's constraints pass, as `af validate` checks those only when asked to.
+    """
+    if environment is None:
+        return {"name": "", "sandbox": "", "residency": "off", "region": "", "toggles": {}}
+    return {
+        "name": name or "",
+        "sandbox": environment.sandbox or "",
+        "residency": environment.residency,
+        "region": environment.region or "",
+        "toggles": dict(environment.toggles),
+    }
+
+
+def check_rules(
+    index: Index,
+    packs: tuple[PolicyPack, ...],
+    conditions: Mapping[ConditionKey, CompiledCondition],
+    env: Mapping[str, Any],
+    report: Report,
+) -> None:
+    policies = (*index.all("Policy"), *(pack.policy for pack in packs))
+    resources = tuple(r for kind in KINDS_IN_ORDER for r in index.all(kind))
+    evaluator: _Evaluator | None = None
+    for policy in policies:
+        for i, rule in enumerate(policy.spec.rules):
+            compiled = conditions.get(("Policy", policy.name, ("spec", "rules", i, "expr")))
+            if compiled is None:
+                continue  # the expression did not compile: AF5xx says why
+            evaluator = evaluator or _Evaluator()
+            for resource in resources:
+                if matches(rule, resource):
+                    _apply(evaluator, policy, i, rule, compiled, resource, env, report)
+
+
+def matches(rule: Rule, resource: Resource) -> bool:
+    match = rule.match
+    if match.kinds and resource.kind not in match.kinds:
+        return False
+    if match.names and resource.name not in match.names:
+        return False
+    labels = resource.model.metadata.labels
+    return all(labels.get(key) == value for key, value in match.labels.items())
+
+
+def _apply(
+    evaluator: _Evaluator,
+    policy: Resource,
+    index: int,
+    rule: Rule,
+    compiled: CompiledCondition,
+    resource: Resource,
+    env: Mapping[str, Any],
+    report: Report,
+) -> None:
+    data = resource.doc.data
+    context = {
+        "spec": data.get("spec", {}),
+        "metadata": data.get("metadata", {}),
+        "kind": resource.kind,
+        "env": dict(env),
+    }
+    outcome = evaluator.evaluate(compiled, context)
+    if outcome is True:
+        return
+    where = _rule_place(policy, index)
+    subject = f"{_KIND_WORDS.sub(' ', resource.kind).lower()} '{resource.name}'"
+    if outcome is False:
+        code, severity = codes.RULE_VIOLATED, rule.severity
+        message = f"{subject} violates rule '{rule.name}': {rule.message}"
+        hint = f"the rule is {where}"
+    else:
+        code, severity = codes.RULE_FAILED, codes.RULE_FAILED.severity
+        message = f"rule '{rule.name}' cannot be evaluated on {subject}: {outcome}"
+        hint = f"the rule is {where}; guard optional fields with has(), e.g. has(spec.timeout)"
+    span = _violation_span(resource, compiled.source)
+    report.add(code, resource.file, span, message, hint=hint, severity=severity)
+
+
+def _rule_place(policy: Resource, index: int) -> str:
+    span = policy.doc.span(("spec", "rules", index, "expr"))
+    if policy.file.startswith("<"):  # a built-in pack: not a file of the repository
+        return f"in policy pack {policy.name} ({policy.file}:{span.line})"
+    return f"at {policy.file}:{span.line} (policy '{policy.name}')"
+
+
+def _violation_span(resource: Resource, source: str) -> Span:
+    """The deepest existing node among the fields the expression reads.
+
+    A mapping is pointed at by its key (``spec:`` of a tool that lacks a timeout), any other
+    value at the value itself.
+    """
+    best: YamlPath = ()
+    best_value: Any = None
+    for path in _read_paths(source):
+        existing, value = _deepest(resource.doc.data, path)
+        if len(existing) > len(best):
+            best, best_value = existing, value
+    if not best:
+        return resource.doc.span(("metadata", "name"))
+    if isinstance(best_value, dict):
+        return resource.doc.key_span(best)
+    return resource.doc.span(best)
+
+
+def _read_paths(source: str) -> Iterator[YamlPath]:
+    for match in _FIELD_PATH.finditer(source):
+        fields = [part.strip() for part in match.group(2).split(".") if part.strip()]
+        yield (match.group(1), *fields)
+
+
+def _deepest(data: Any, path: YamlPath) -> tuple[YamlPath, Any]:
+    """The longest prefix of ``path`` present in ``data``, and the value there."""
+    found: list[str | int] = []
+    for step in path:
+        if not isinstance(data, dict) or step not in data:
+            break
+        found.append(step)
+        data = data[step]
+    return tuple(found), data
+
+
+class _Evaluator:
+    """cel-expr-python, loading each checked expression once into a ``dyn`` environment."""
+
+    def __init__(self) -> None:
+        from cel_expr_python import cel
+
+        self._cel = cel
+        self._env = cel.NewEnv(
+            variables=dict.fromkeys(("spec", "metadata", "kind", "env"), cel.Type.DYN)
+        )
+        self._programs: dict[bytes, Any] = {}
+
+    def evaluate(self, compiled: CompiledCondition, context: Mapping[str, Any]) -> bool | str:
+        """``True``/``False``, or why the rule gave no bool."""
+        program = self._programs.get(compiled.checked)
+        if program is None:
+            program = self._env.deserialize(compiled.checked)
+            self._programs[compiled.checked] = program
+        try:
+            result = program.eval(data=dict(context))
+        except Exception as error:  # a value CEL cannot hold (an int beyond 64 bits)
+            return str(error)
+        if result.type() == self._cel.Type.ERROR:
+            return str(result)
+        value = result.value()
+        if isinstance(value, bool):
+            return value
+        return f"it gave {type(value).__name__} {value!r}, not a bool"
