@@ -98,7 +98,7 @@ def _step(step: Step) -> dict[str, Any]:
         "input": _value(step.input),
         "outputSchema": _value(step.output_schema),
         "timeoutMs": step.timeout_ms,
-        "retry": _retry(step.retry),
+        "retry": retry_to_json(step.retry),
     }
 
 
@@ -111,7 +111,7 @@ def _binding(binding: Binding) -> dict[str, Any]:
     }
 
 
-def _retry(retry: RetryPlan) -> dict[str, Any]:
+def retry_to_json(retry: RetryPlan) -> dict[str, Any]:
     return {
         "maxAttempts": retry.max_attempts,
         "backoff": retry.backoff,
@@ -216,20 +216,23 @@ def _read_state(name: str, data: dict[str, Any]) -> StatePlan:
 
 
 def _read_step(data: dict[str, Any]) -> Step:
-    retry = data["retry"]
     return Step(
         binding=_read_binding(data["binding"]),
         prompt=data["prompt"],
         input=_text(data["input"]),
         output_schema=_text(data["outputSchema"]),
         timeout_ms=data["timeoutMs"],
-        retry=RetryPlan(
-            max_attempts=int(retry["maxAttempts"]),
-            backoff=retry["backoff"],
-            initial_delay_ms=int(retry["initialDelayMs"]),
-            max_delay_ms=retry["maxDelayMs"],
-            jitter=bool(retry["jitter"]),
-        ),
+        retry=retry_from_json(data["retry"]),
+    )
+
+
+def retry_from_json(data: dict[str, Any]) -> RetryPlan:
+    return RetryPlan(
+        max_attempts=int(data["maxAttempts"]),
+        backoff=data["backoff"],
+        initial_delay_ms=int(data["initialDelayMs"]),
+        max_delay_ms=data["maxDelayMs"],
+        jitter=bool(data["jitter"]),
     )
 
 

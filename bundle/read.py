@@ -19,6 +19,7 @@ from agentflow.bundle.archive import unpack_archive
 from agentflow.bundle.manifest import BundleReadError, read_json, verified_manifest
 from agentflow.bundle.plan import Plan
 from agentflow.bundle.plan_json import PlanFormatError, plan_from_json
+from agentflow.bundle.profile import ExecProfile, ProfileFormatError, profile_from_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +29,8 @@ class BundleView:
     manifest: Mapping[str, Any]
     plans: Mapping[str, Plan]
     """By workflow name."""
-    profiles: Mapping[str, Mapping[str, Any]]
-    """Each ExecProfile's JSON, by id."""
+    profiles: Mapping[str, ExecProfile]
+    """Each ExecProfile, by id."""
 
     @property
     def keys(self) -> Mapping[str, str]:
@@ -64,9 +65,10 @@ def view_of(files: Mapping[str, bytes], label: str) -> BundleView:
             for w in manifest["workflows"]
         }
         profiles = {
-            p["id"]: read_json(files[p["path"]], label, p["path"]) for p in manifest["profiles"]
+            p["id"]: profile_from_json(read_json(files[p["path"]], label, p["path"]))
+            for p in manifest["profiles"]
         }
-    except (KeyError, TypeError, PlanFormatError) as error:
+    except (KeyError, TypeError, PlanFormatError, ProfileFormatError) as error:
         raise BundleReadError(f"{label}: {error}") from None
     return BundleView(
         label=label,

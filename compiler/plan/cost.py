@@ -170,7 +170,7 @@ class _Estimator:
         found = self.profiles.get(profile)
         if agent is None or agent.spec.type != "llm" or found is None or found.model is None:
             return NOTHING
-        return Spend(tokens=int(found.model.get("maxTokens") or 0))
+        return Spend(tokens=found.model.max_tokens or 0)
 
     def worst(self, plan: Plan, seen: tuple[str, ...]) -> Spend | None:
         """Every step at its max attempts, the costliest branch everywhere; None: unbounded."""
@@ -199,7 +199,7 @@ class _Estimator:
 
     def _llm(self, plan: LlmPlan, seen: tuple[str, ...]) -> Spend | None:
         profile = self.profiles.get(plan.binding.profile)
-        attempts = int(profile.retry.get("maxAttempts", 1)) if profile is not None else 1
+        attempts = profile.retry.max_attempts if profile is not None else 1
         planning = self._decision(plan).times(attempts * plan.max_steps)
         fallback = self.plans.get(plan.fallback) if plan.fallback is not None else None
         if fallback is None:

@@ -29,9 +29,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
 
-from agentflow.bundle.profile import SANDBOX_STRENGTH, ExecProfile, Origin, OriginKind, Sandbox
+from agentflow.bundle.plan import RetryPlan
+from agentflow.bundle.profile import (
+    SANDBOX_STRENGTH,
+    Budget,
+    CircuitBreaker,
+    ExecProfile,
+    ModelSettings,
+    Origin,
+    OriginKind,
+    Permission,
+    Residency,
+    Sandbox,
+)
 from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
@@ -184,12 +195,12 @@ class _Builder:
             provenance=tuple((name, tuple(o)) for name, o in sorted(self.origins.items())),
         )
 
-    def _permissions(self) -> tuple[tuple[str, tuple[str, ...] | bool], ...]:
+    def _permissions(self) -> tuple[tuple[str, Permission], ...]:
         if self.tool is None:
             return ()
         role_ref = self.index.roles.get(self.agent.spec.role or "")
         role = role_ref.policy.spec.roles[role_ref.name] if role_ref is not None else None
-        effective: dict[str, tuple[str, ...] | bool] = {}
+        effective: dict[str, Permission] = {}
         for name, need, path in tool_needs(self.tool):
             grant = role.permissions.get(name) if role is not None else None
             missing = set(ungranted(name, need, grant))
@@ -244,18 +255,18 @@ class _Builder:
         self.note(name, _at("policy", limit.policy, limit.path, f"clamped to {limit.text}"))
         return limit.value
 
-    def _residency(self) -> dict[str, Any]:
+    def _residency(self) -> Residency:
         env = self.env
         agent_residency = self.agent.spec.residency
-        out: dict[str, Any] = {
-            "mode": env.residency if env is not None else "off",
-            "region": (env.region if env is not None else None),
-            "egressAllowList": (
-                sorted(env.egress) if env is not None and env.egress is not None else None
+        out = Residency(
+            mode=env.residency if env is not None else "off",
+            region=env.region if env is not None else None,
+            egress_allow_list=(
+                tuple(sorted(env.egress)) if env is not None and env.egress is not None else None
             ),
-            "agentRegion": agent_residency.region if agent_residency is not None else None,
-            "agentStrict": bool(agent_residency.strict) if agent_residency is not None else False,
-        }
+            agent_region=agent_residency.region if agent_residency is not None else None,
+            agent_strict=bool(agent_residency.strict) if agent_residency is not None else False,
+        )
         project = self.index.project
         if env is not None and project is not None and self.environment is not None:
             path = ("spec", "environments", self.environment)
@@ -264,17 +275,17 @@ class _Builder:
             self.note("residency", _at("agent", self.agent, ("spec", "residency")))
         return out
 
-    def _retry(self) -> dict[str, Any]:
+    def _retry(self) -> RetryPlan:
         retry = self.agent.spec.retry
         if retry is None:
             self.note("retry", _default("retry: 1 attempt"))
-            return {
-                "maxAttempts": 1,
-                "backoff": "constant",
-                "initialDelayMs": 0,
-                "maxDelayMs": 0,
-                "jitter": False,
-            }
+            return RetryPlan(
+                max_attempts=1,
+                backoff="constant",
+                initial_delay_ms=0,
+                max_delay_ms=0,
+                jitter=False,
+            )
         self.note("retry", _at("agent", self.agent, ("spec", "retry")))
         attempts = retry.max_attempts
         limit = self.limits.retries
@@ -282,15 +293,15 @@ class _Builder:
             attempts = int(limit.value) + 1
             self.note("retry", _at("policy", limit.policy, limit.path, f"clamped to {attempts}"))
         initial = duration_ms(retry.initial_delay) if retry.initial_delay else 0
-        return {
-            "maxAttempts": attempts,
-            "backoff": retry.backoff,
-            "initialDelayMs": initial,
-            "maxDelayMs": duration_ms(retry.max_delay) if retry.max_delay else initial,
-            "jitter": retry.jitter,
-        }
+        return RetryPlan(
+            max_attempts=attempts,
+            backoff=retry.backoff,
+            initial_delay_ms=initial,
+            max_delay_ms=duration_ms(retry.max_delay) if retry.max_delay else initial,
+            jitter=retry.jitter,
+        )
 
-    def _circuit_breaker(self) -> dict[str, Any]:
+    def _circuit_breaker(self) -> CircuitBreaker:
         breaker = self.tool.spec.circuit_breaker if self.tool is not None else None
         if breaker is None or self.tool is None:
             self.note(
@@ -299,22 +310,22 @@ class _Builder:
                     f"{DEFAULT_FAILURE_THRESHOLD} failures, reset after {DEFAULT_RESET_AFTER}"
                 ),
             )
-            return {
-                "failureThreshold": DEFAULT_FAILURE_THRESHOLD,
-                "resetAfterMs": duration_ms(DEFAULT_RESET_AFTER),
-            }
+            return CircuitBreaker(
+                failure_threshold=DEFAULT_FAILURE_THRESHOLD,
+                reset_after_ms=duration_ms(DEFAULT_RESET_AFTER),
+            )
         self.note("circuitBreaker", _at("tool", self.tool, ("spec", "circuitBreaker")))
-        return {
-            "failureThreshold": breaker.failure_threshold,
-            "resetAfterMs": duration_ms(breaker.reset_after),
-        }
+        return CircuitBreaker(
+            failure_threshold=breaker.failure_threshold,
+            reset_after_ms=duration_ms(breaker.reset_after),
+        )
 
-    def _budget(self) -> dict[str, Any] | None:
+    def _budget(self) -> Budget | None:
         budget = self.agent.spec.budget
         if budget is None:
             return None
         self.note("budget", _at("agent", self.agent, ("spec", "budget")))
-        return {"tokens": budget.tokens, "dollars": budget.dollars, "period": budget.period}
+        return Budget(tokens=budget.tokens, dollars=budget.dollars, period=budget.period)
 
     def _concurrency(self) -> int:
         path = ("spec", "concurrency")
@@ -325,17 +336,17 @@ class _Builder:
         concurrency: int = self.agent.spec.concurrency
         return concurrency
 
-    def _model(self) -> dict[str, Any] | None:
+    def _model(self) -> ModelSettings | None:
         model = self.agent.spec.model
         if model is None:
             return None
         self.note("model", _at("agent", self.agent, ("spec", "model")))
-        return {
-            "provider": model.provider,
-            "name": model.name,
-            "temperature": model.temperature,
-            "maxTokens": model.max_tokens,
-        }
+        return ModelSettings(
+            provider=model.provider,
+            name=model.name,
+            temperature=model.temperature,
+            max_tokens=model.max_tokens,
+        )
 
     def _cost(self) -> float | None:
         cost = self.tool.spec.cost if self.tool is not None else None

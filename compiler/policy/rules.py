@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from agentflow.compiler.cel.sites import CompiledCondition, ConditionKey
+from agentflow.bundle.conditions import ConditionError, ConditionEvaluator
+from agentflow.compiler.cel.sites import RULE_VARIABLES, CompiledCondition, ConditionKey
 from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.positions import Span, YamlPath
 from agentflow.compiler.diagnostics.report import Report
@@ -61,13 +62,13 @@ def check_rules(
 ) -> None:
     policies = (*index.all("Policy"), *(pack.policy for pack in packs))
     resources = tuple(r for kind in KINDS_IN_ORDER for r in index.all(kind))
-    evaluator: _Evaluator | None = None
+    evaluator: ConditionEvaluator | None = None
     for policy in policies:
         for i, rule in enumerate(policy.spec.rules):
             compiled = conditions.get(("Policy", policy.name, ("spec", "rules", i, "expr")))
             if compiled is None:
                 continue  # the expression did not compile: AF5xx says why
-            evaluator = evaluator or _Evaluator()
+            evaluator = evaluator or ConditionEvaluator(RULE_VARIABLES)
             for resource in resources:
                 if matches(rule, resource):
                     _apply(evaluator, policy, i, rule, compiled, resource, env, report)
@@ -84,7 +85,7 @@ def matches(rule: Rule, resource: Resource) -> bool:
 
 
 def _apply(
-    evaluator: _Evaluator,
+    evaluator: ConditionEvaluator,
     policy: Resource,
     index: int,
     rule: Rule,
@@ -100,7 +101,10 @@ def _apply(
         "kind": resource.kind,
         "env": dict(env),
     }
-    outcome = evaluator.evaluate(compiled, context)
+    try:
+        outcome: bool | str = evaluator.evaluate(compiled.checked, context)
+    except ConditionError as error:
+        outcome = str(error)
     if outcome is True:
         return
     where = _rule_place(policy, index)
@@ -158,33 +162,3 @@ def _deepest(data: Any, path: YamlPath) -> tuple[YamlPath, Any]:
         found.append(step)
         data = data[step]
     return tuple(found), data
-
-
-class _Evaluator:
-    """cel-expr-python, loading each checked expression once into a ``dyn`` environment."""
-
-    def __init__(self) -> None:
-        from cel_expr_python import cel
-
-        self._cel = cel
-        self._env = cel.NewEnv(
-            variables=dict.fromkeys(("spec", "metadata", "kind", "env"), cel.Type.DYN)
-        )
-        self._programs: dict[bytes, Any] = {}
-
-    def evaluate(self, compiled: CompiledCondition, context: Mapping[str, Any]) -> bool | str:
-        """``True``/``False``, or why the rule gave no bool."""
-        program = self._programs.get(compiled.checked)
-        if program is None:
-            program = self._env.deserialize(compiled.checked)
-            self._programs[compiled.checked] = program
-        try:
-            result = program.eval(data=dict(context))
-        except Exception as error:  # a value CEL cannot hold (an int beyond 64 bits)
-            return str(error)
-        if result.type() == self._cel.Type.ERROR:
-            return str(result)
-        value = result.value()
-        if isinstance(value, bool):
-            return value
-        return f"it gave {type(value).__name__} {value!r}, not a bool"

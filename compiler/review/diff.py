@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentflow.bundle.profile import profile_id
+from agentflow.bundle.profile import ExecProfile, profile_id
 from agentflow.bundle.queries import reachable_pairs
 from agentflow.bundle.read import BundleView
 from agentflow.compiler.review.changes import Change, plan_changes
@@ -116,10 +116,8 @@ def _plan_diffs(base: BundleView, head: BundleView, moved: set[str]) -> Iterator
                 yield PlanDiff(name, "changed", changes, replans, profiles)
 
 
-def _content(profile: Mapping[str, Any] | None) -> Any:
-    if profile is None:
-        return None
-    return {k: v for k, v in profile.items() if k not in ("provenance", "hash")}
+def _content(profile: ExecProfile | None) -> dict[str, Any] | None:
+    return profile.content() if profile is not None else None
 
 
 def _profile_diffs(base: BundleView, head: BundleView) -> Iterator[ProfileDiff]:

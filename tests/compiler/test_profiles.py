@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentflow.bundle.profile import ExecProfile, profile_id
+from agentflow.bundle.profile import Budget, CircuitBreaker, ExecProfile, profile_id
 from agentflow.compiler.pipeline import Validation, validate_snapshot
 from agentflow.compiler.source.snapshot import read_folder
 from tests import repos
@@ -134,10 +134,10 @@ def test_values_are_clamped_to_the_strictest_limits(validation: Validation) -> N
     assert search.timeout_ms == 20_000  # 90s declared, maxToolTimeout 20s
     assert search.memory_bytes == 512 * 2**20  # 2Gi declared, maxMemory 512Mi
     assert search.cpu_millis == 250
-    assert search.retry["maxAttempts"] == 3  # 6 declared, maxRetries 2
-    assert search.circuit_breaker == {"failureThreshold": 3, "resetAfterMs": 60_000}
+    assert search.retry.max_attempts == 3  # 6 declared, maxRetries 2
+    assert search.circuit_breaker == CircuitBreaker(failure_threshold=3, reset_after_ms=60_000)
     assert search.cost_per_call == 0.002
-    assert search.budget == {"tokens": 1000, "dollars": 2.5, "period": "day"}
+    assert search.budget == Budget(tokens=1000, dollars=2.5, period="day")
     assert search.concurrency == 3
 
 
@@ -190,8 +190,8 @@ def test_sandbox_follows_the_environment_then_the_policy(tmp_path: Path) -> None
     assert _profile(compile_repo(tmp_path / "dev", environment="dev")).sandbox == "process"
     prod = compile_repo(tmp_path / "prod", environment="prod")
     assert _profile(prod).sandbox == "docker"  # prod names no sandbox: the policy default
-    assert _profile(prod).residency["mode"] == "strict"
-    assert _profile(prod).residency["egressAllowList"] == ["*.example.com"]
+    assert _profile(prod).residency.mode == "strict"
+    assert _profile(prod).residency.egress_allow_list == ("*.example.com",)
 
 
 def test_the_hash_ignores_provenance_but_not_meaning(tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ def test_the_example_repository_profiles(tmp_path: Path) -> None:
     for profile in validation.profiles.values():
         assert profile.sandbox == "gvisor"
         assert profile.timeout_ms <= 60_000
-        assert profile.residency["mode"] == "strict"
+        assert profile.residency.mode == "strict"
     kb = validation.profiles["researcher.kb-search"]
     assert kb.domains == ("kb.internal.example.com",)
 
