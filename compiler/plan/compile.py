@@ -16,7 +16,6 @@ from typing import Any
 from agentflow.bundle.canonical import NotJsonError, canonical_json
 from agentflow.bundle.plan import (
     MAX_TREE_DEPTH,
-    NO_RETRY,
     ActionNode,
     Binding,
     Branch,
@@ -30,7 +29,6 @@ from agentflow.bundle.plan import (
     LlmPlan,
     ParallelNode,
     Plan,
-    RetryPlan,
     SelectorNode,
     SequenceNode,
     StatePlan,
@@ -44,7 +42,6 @@ from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.model.base import Retry
 from agentflow.compiler.model.units import duration_ms
 from agentflow.compiler.model.workflow import (
     Action,
@@ -59,6 +56,7 @@ from agentflow.compiler.model.workflow import (
     SequenceN,
     State,
 )
+from agentflow.compiler.plan.retry import normalize_retry
 
 
 class _NoPlan(Exception):
@@ -178,7 +176,7 @@ class _Planner:
             input=self._json(step.input, (*at, "input")),
             output_schema=self._output_schema(step, at),
             timeout_ms=_ms(step.timeout),
-            retry=_retry(step.retry or (agent.spec.retry if agent is not None else None)),
+            retry=normalize_retry(step.retry or (agent.spec.retry if agent is not None else None)),
         )
 
     def _output_schema(self, step: State | Action, at: YamlPath) -> JsonText | None:
@@ -229,15 +227,3 @@ class _Planner:
 
 def _ms(duration: str | None) -> int | None:
     return None if duration is None else duration_ms(duration)
-
-
-def _retry(retry: Retry | None) -> RetryPlan:
-    if retry is None:
-        return NO_RETRY
-    return RetryPlan(
-        max_attempts=retry.max_attempts,
-        backoff=retry.backoff,
-        initial_delay_ms=_ms(retry.initial_delay) or 0,
-        max_delay_ms=_ms(retry.max_delay),
-        jitter=retry.jitter,
-    )

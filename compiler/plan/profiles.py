@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from agentflow.bundle.plan import RetryPlan
+from agentflow.bundle.plan import NO_RETRY, RetryPlan
 from agentflow.bundle.profile import (
     SANDBOX_STRENGTH,
     Budget,
@@ -49,6 +49,7 @@ from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.project import Environment
 from agentflow.compiler.model.units import duration_ms, quantity
+from agentflow.compiler.plan.retry import clamp_attempts, normalize_retry
 from agentflow.compiler.policy.grants import ungranted
 from agentflow.compiler.policy.roles import (
     Limit,
@@ -279,27 +280,17 @@ class _Builder:
         retry = self.agent.spec.retry
         if retry is None:
             self.note("retry", _default("retry: 1 attempt"))
-            return RetryPlan(
-                max_attempts=1,
-                backoff="constant",
-                initial_delay_ms=0,
-                max_delay_ms=0,
-                jitter=False,
-            )
+            return NO_RETRY
         self.note("retry", _at("agent", self.agent, ("spec", "retry")))
-        attempts = retry.max_attempts
+        normalized = normalize_retry(retry)
         limit = self.limits.retries
-        if limit is not None and attempts - 1 > limit.value:
-            attempts = int(limit.value) + 1
-            self.note("retry", _at("policy", limit.policy, limit.path, f"clamped to {attempts}"))
-        initial = duration_ms(retry.initial_delay) if retry.initial_delay else 0
-        return RetryPlan(
-            max_attempts=attempts,
-            backoff=retry.backoff,
-            initial_delay_ms=initial,
-            max_delay_ms=duration_ms(retry.max_delay) if retry.max_delay else initial,
-            jitter=retry.jitter,
-        )
+        if limit is None:
+            return normalized
+        clamped = clamp_attempts(normalized, int(limit.value))
+        if clamped != normalized:
+            note = f"clamped to {clamped.max_attempts}"
+            self.note("retry", _at("policy", limit.policy, limit.path, note))
+        return clamped
 
     def _circuit_breaker(self) -> CircuitBreaker:
         breaker = self.tool.spec.circuit_breaker if self.tool is not None else None
