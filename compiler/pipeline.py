@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from agentflow.bundle.plan import Plan
 from agentflow.bundle.profile import ExecProfile
@@ -16,16 +17,14 @@ from agentflow.bundle.queries import reachable_pairs
 from agentflow.compiler.cel.conditions import check_conditions
 from agentflow.compiler.cel.sites import CompiledCondition, ConditionKey
 from agentflow.compiler.check.compat import check_compatibility
+from agentflow.compiler.check.environment import TargetEnvironment, resolve_environment
 from agentflow.compiler.check.references import check_references
 from agentflow.compiler.check.workflows import check_workflows
-from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.report import Report
-from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load.index import Index, build_index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.schema import invalid_names, validate_resources
 from agentflow.compiler.load.yaml import load_documents
-from agentflow.compiler.model.project import Environment
 from agentflow.compiler.plan.compile import compile_plans
 from agentflow.compiler.plan.cost import PlanCost, preflight_costs
 from agentflow.compiler.plan.environment import check_environment
@@ -41,13 +40,16 @@ from agentflow.compiler.templates.registry import TemplateUse, expand_templates
 class Validation:
     report: Report
     index: Index
-    environment: str | None
+    target: TargetEnvironment
+    """The environment ``--env`` asked for, resolved once for every stage."""
     packs: tuple[PolicyPack, ...]
     policies: tuple[Resource, ...]
     """The policies in force: the repository's, then the selected packs'."""
     conditions: Mapping[ConditionKey, CompiledCondition]
     plans: Mapping[str, Plan]
     """Every workflow's normalized plan, by name."""
+    pairs: Mapping[str, frozenset[tuple[str, str | None]]]
+    """The (agent, tool) pairs each plan can run, by workflow name (`queries.reachable_pairs`)."""
     profiles: Mapping[str, ExecProfile]
     """Every reachable (agent, tool) pair's profile, by id."""
     costs: Mapping[str, PlanCost]
@@ -70,44 +72,27 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     packs = resolve_packs(index, report)
     policies = (*index.all("Policy"), *(pack.policy for pack in packs))
     check_workflows(index, report)
-    env = _check_environment(index, environment, report)
-    known_env = environment if env else None
-    conditions = check_conditions(index, report, snapshot, (p.policy for p in packs), known_env)
+    target = resolve_environment(index, environment, report)
+    conditions = check_conditions(index, report, snapshot, (p.policy for p in packs), target.name)
     check_policies(index, policies, report)
-    check_rules(index, packs, conditions, environment_view(environment, env), report)
+    check_rules(index, packs, conditions, environment_view(target), report)
     plans = compile_plans(index, conditions, report)
-    pairs = {pair for plan in plans.values() for pair in reachable_pairs(plan)}
-    profiles = derive_profiles(index, pairs, policies, known_env)
-    check_environment(index, policies, pairs, known_env, report)
+    pairs = MappingProxyType({name: reachable_pairs(plan) for name, plan in plans.items()})
+    reached = frozenset().union(*pairs.values())
+    profiles = derive_profiles(index, reached, policies, target)
+    check_environment(index, policies, reached, target, report)
     costs = preflight_costs(index, plans, profiles, policies, report)
     check_compatibility(index, report)
     return Validation(
         report=report,
         index=index,
-        environment=environment,
+        target=target,
         packs=packs,
         policies=policies,
         conditions=conditions,
         plans=plans,
+        pairs=pairs,
         profiles=profiles,
         costs=costs,
         templates=expansion.uses,
     )
-
-
-def _check_environment(index: Index, environment: str | None, report: Report) -> Environment | None:
-    """The environment ``--env`` names, when the Project defines it."""
-    if environment is None or index.project is None:
-        return None
-    environments: Mapping[str, Environment] = index.project.spec.environments
-    if environment not in environments:
-        project = index.project
-        report.add(
-            codes.UNKNOWN_ENVIRONMENT,
-            project.file,
-            project.doc.key_span(("spec", "environments")),
-            f"environment '{environment}' (from --env) is not defined by the Project",
-            hint=did_you_mean(environment, environments),
-        )
-        return None
-    return environments[environment]

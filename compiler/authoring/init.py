@@ -27,9 +27,8 @@ from typing import Any
 import yaml
 
 from agentflow.compiler import __version__
-from agentflow.compiler.authoring.upgrade import as_resource
 from agentflow.compiler.diagnostics.report import Diagnostic, Report
-from agentflow.compiler.load.schema import validate_resources
+from agentflow.compiler.load.schema import load_resource, validate_resources
 from agentflow.compiler.load.yaml import load_documents
 from agentflow.compiler.pipeline import validate_snapshot
 from agentflow.compiler.source.snapshot import (
@@ -84,7 +83,7 @@ def init_repository(
     instance_file = f"workflows/{name}.yaml"
     instance_text = _instance_text(name, template, constraint, values)
     report = Report()
-    resource = as_resource(instance_file, instance_text, report)
+    resource = load_resource(instance_file, instance_text, report)
     if resource is None or bind_parameters(resource, chosen.resource, report) is None:
         return InitFailed("the parameters do not fit the template", tuple(report.diagnostics()))
     files = {"af.yaml": _project_text(target), instance_file: instance_text.encode("utf-8")}

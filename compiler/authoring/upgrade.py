@@ -21,8 +21,7 @@ from typing import Any
 
 from agentflow.compiler.diagnostics.report import Diagnostic, Report
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.load.schema import validate_document
-from agentflow.compiler.load.yaml import load_document
+from agentflow.compiler.load.schema import load_resource
 from agentflow.compiler.pipeline import Validation, validate_snapshot
 from agentflow.compiler.source.read import read_snapshot
 from agentflow.compiler.source.snapshot import Snapshot, SourceFile
@@ -76,7 +75,7 @@ def upgrade_instance(
         return UpgradeFailed(_unsatisfiable(registry, instance.spec.template, constraint))
     text = _edited(root / instance.file, constraint, set_values or {}, unset)
     report = Report()
-    edited = as_resource(instance.file, text, report)
+    edited = load_resource(instance.file, text, report)
     values = bind_parameters(edited, new.resource, report) if edited is not None else None
     if edited is None or values is None:
         return UpgradeFailed(
@@ -167,11 +166,6 @@ def _quoted(text: str) -> object:
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     return DoubleQuotedScalarString(text)
-
-
-def as_resource(file: str, text: str, report: Report) -> Resource | None:
-    document = load_document(SourceFile(file, text.encode("utf-8")), report)
-    return validate_document(document, report) if document is not None else None
 
 
 def _rendered(

@@ -31,7 +31,6 @@ from agentflow.bundle.plan_json import plan_to_json
 from agentflow.compiler import __version__
 from agentflow.compiler.pipeline import Validation
 from agentflow.compiler.plan.keys import KeyInputs, plan_key_inputs
-from agentflow.compiler.plan.profiles import environment_of
 from agentflow.compiler.source.provenance import Provenance
 
 COMPILER_NAME = "agentflow"
@@ -54,9 +53,14 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
     index = validation.index
     assert index.project is not None and not validation.report.has_errors()
     project = index.project
-    environment = environment_of(index, validation.environment)
+    target = validation.target
     keys = plan_key_inputs(
-        validation.plans, validation.profiles, index, validation.templates, environment
+        validation.plans,
+        validation.pairs,
+        validation.profiles,
+        index,
+        validation.templates,
+        target.spec,
     )
     files: dict[str, bytes] = {}
     workflows = []
@@ -89,7 +93,7 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
             "dirty": provenance.dirty,
         },
         "compiler": {"name": COMPILER_NAME, "version": __version__},
-        "environment": validation.environment if environment is not None else None,
+        "environment": target.name,
         "createdAt": rfc3339(created_at),
         "files": {path: sha256_digest(data) for path, data in sorted(files.items())},
         "workflows": workflows,

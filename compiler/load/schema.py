@@ -23,6 +23,7 @@ from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load import permissions, user_schemas
 from agentflow.compiler.load.document import Document
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.load.yaml import load_text
 from agentflow.compiler.model.resources import API_VERSION, KIND_MODELS
 
 _KIND_NAMES = tuple(KIND_MODELS)
@@ -59,6 +60,12 @@ def validate_resources(documents: tuple[Document, ...], report: Report) -> tuple
         if resource is not None:
             resources.append(resource)
     return tuple(resources)
+
+
+def load_resource(file: str, text: str, report: Report) -> Resource | None:
+    """The resource a text holds, loaded and validated as the file ``file`` would be."""
+    document = load_text(file, text, report)
+    return validate_document(document, report) if document is not None else None
 
 
 def validate_document(document: Document, report: Report) -> Resource | None:

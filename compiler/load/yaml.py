@@ -94,6 +94,12 @@ def load_document(source: SourceFile, report: Report) -> Document | None:
     return _Composer(source.path, text, report).compose()
 
 
+def load_text(file: str, text: str, report: Report) -> Document | None:
+    """A resource written as text rather than read from disk (a rendered asset, an edited
+    instance), composed exactly as the file ``file`` holding it would be."""
+    return load_document(SourceFile(file, text.encode("utf-8")), report)
+
+
 def decode_text(source: SourceFile, report: Report) -> str | None:
     """UTF-8 (a BOM is allowed); binary or mis-encoded files report where the bad byte is."""
     data = source.data

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+from agentflow.compiler.check.environment import TargetEnvironment
 from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.project import Environment
-from agentflow.compiler.plan.profiles import effective_sandbox, environment_of
+from agentflow.compiler.plan.profiles import effective_sandbox
 from agentflow.compiler.policy.grants import domain_granted
 from agentflow.compiler.policy.roles import tool_needs
 
@@ -31,11 +32,11 @@ def check_environment(
     index: Index,
     policies: tuple[Resource, ...],
     pairs: Iterable[tuple[str, str | None]],
-    environment: str | None,
+    target: TargetEnvironment,
     report: Report,
 ) -> None:
     check_sandboxes(index, policies, report)
-    env = environment_of(index, environment)
+    environment, env = target.name, target.spec
     if env is None or environment is None:
         return
     reached = sorted(

@@ -32,7 +32,6 @@ from agentflow.bundle.canonical import canonical_json, sha256_digest
 from agentflow.bundle.plan import PLANNER_VERSIONS, LlmPlan, Plan
 from agentflow.bundle.plan_json import plan_to_json
 from agentflow.bundle.profile import ExecProfile, profile_id
-from agentflow.bundle.queries import reachable_pairs
 from agentflow.compiler import __version__
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.model.project import Environment
@@ -60,6 +59,7 @@ def compatibility_line(version: str = __version__) -> str:
 
 def plan_key_inputs(
     plans: Mapping[str, Plan],
+    pairs: Mapping[str, frozenset[tuple[str, str | None]]],
     profiles: Mapping[str, ExecProfile],
     index: Index,
     templates: tuple[TemplateUse, ...],
@@ -80,8 +80,8 @@ def plan_key_inputs(
             "planner": plan.planner,
             "plannerVersion": PLANNER_VERSIONS[plan.planner],
             "plan": document,
-            "profiles": _profile_hashes(plan, profiles),
-            "roles": _roles(plan, index),
+            "profiles": _profile_hashes(pairs[name], profiles),
+            "roles": _roles(pairs[name], index),
             "template": _template(rendered_by.get(name)),
             "toggles": _toggles(document, environment),
             "fallback": None,
@@ -97,14 +97,16 @@ def plan_key_inputs(
     return MappingProxyType(dict(sorted(keys.items())))
 
 
-def _profile_hashes(plan: Plan, profiles: Mapping[str, ExecProfile]) -> dict[str, str]:
-    ids = (profile_id(agent, tool) for agent, tool in reachable_pairs(plan))
+def _profile_hashes(
+    pairs: frozenset[tuple[str, str | None]], profiles: Mapping[str, ExecProfile]
+) -> dict[str, str]:
+    ids = (profile_id(agent, tool) for agent, tool in pairs)
     return {id_: profiles[id_].hash for id_ in sorted(ids) if id_ in profiles}
 
 
-def _roles(plan: Plan, index: Index) -> dict[str, Any]:
+def _roles(pairs: frozenset[tuple[str, str | None]], index: Index) -> dict[str, Any]:
     roles: dict[str, Any] = {}
-    for agent_name in sorted({agent for agent, _ in reachable_pairs(plan)}):
+    for agent_name in sorted({agent for agent, _ in pairs}):
         agent = index.get("Agent", agent_name)
         role_name = agent.spec.role if agent is not None else None
         ref = index.roles.get(role_name) if role_name is not None else None

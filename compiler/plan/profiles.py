@@ -43,6 +43,7 @@ from agentflow.bundle.profile import (
     Residency,
     Sandbox,
 )
+from agentflow.compiler.check.environment import TargetEnvironment
 from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
@@ -111,11 +112,11 @@ def derive_profiles(
     index: Index,
     pairs: Iterable[tuple[str, str | None]],
     policies: tuple[Resource, ...],
-    environment: str | None,
+    target: TargetEnvironment,
 ) -> Mapping[str, ExecProfile]:
     """The profile of each (agent, tool) pair some plan reaches (`plans.reachable_pairs`), by
     id. Pairs whose agent or tool is unknown are left out (AF3xx says why)."""
-    env = environment_of(index, environment)
+    environment, env = target.name, target.spec
     limits = _Limits(timeout_limit(policies), memory_limit(policies), retries_limit(policies))
     sandbox, sandbox_origin = effective_sandbox(index, policies, environment, env)
     profiles: dict[str, ExecProfile] = {}
@@ -136,13 +137,6 @@ def derive_profiles(
         profile = builder.build(sandbox, sandbox_origin)
         profiles[profile.id] = profile
     return MappingProxyType(profiles)
-
-
-def environment_of(index: Index, name: str | None) -> Environment | None:
-    if name is None or index.project is None:
-        return None
-    environment: Environment | None = index.project.spec.environments.get(name)
-    return environment
 
 
 class _Builder:

@@ -21,13 +21,13 @@ from typing import Any
 
 from agentflow.bundle.conditions import ConditionError, ConditionEvaluator
 from agentflow.compiler.cel.sites import RULE_VARIABLES, CompiledCondition, ConditionKey
+from agentflow.compiler.check.environment import TargetEnvironment
 from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.positions import Span, YamlPath
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.policy import Rule
-from agentflow.compiler.model.project import Environment
 from agentflow.compiler.policy.packs import PolicyPack
 
 KINDS_IN_ORDER = ("Project", "Policy", "Tool", "Agent", "Workflow", "Template", "TemplateInstance")
@@ -36,16 +36,17 @@ _KIND_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _FIELD_PATH = re.compile(r"\b(spec|metadata)((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)+)")
 
 
-def environment_view(name: str | None, environment: Environment | None) -> dict[str, Any]:
+def environment_view(target: TargetEnvironment) -> dict[str, Any]:
     """``env`` in a rule: always the same keys, so a rule never fails on a missing one.
 
     Without ``--env`` the environment is anonymous and its residency ``"off"``: rules about an
     environment's constraints pass, as `af validate` checks those only when asked to.
     """
+    environment = target.spec
     if environment is None:
         return {"name": "", "sandbox": "", "residency": "off", "region": "", "toggles": {}}
     return {
-        "name": name or "",
+        "name": target.name or "",
         "sandbox": environment.sandbox or "",
         "residency": environment.residency,
         "region": environment.region or "",

@@ -20,8 +20,7 @@ from agentflow.compiler.load.document import Document
 from agentflow.compiler.load.index import Index, build_index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.schema import validate_document
-from agentflow.compiler.load.yaml import is_resource, load_document
-from agentflow.compiler.source.snapshot import SourceFile
+from agentflow.compiler.load.yaml import is_resource, load_text
 from agentflow.compiler.templates.positions import RenderMap
 from agentflow.compiler.templates.render import Rendered
 
@@ -75,7 +74,7 @@ def _load(output: RenderedAsset, report: Report) -> Resource | None:
         return None  # an asset may render nothing, e.g. behind an {% if %}
     label = report.register_rendered(rendered.asset, output.instance.file)
     scratch = Report()
-    document = load_document(SourceFile(label, rendered.text.encode("utf-8")), scratch)
+    document = load_text(label, rendered.text, scratch)
     positions = rendered.positions
     report.extend(
         replace(d, line=span.line, column=span.column)

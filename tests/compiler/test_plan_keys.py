@@ -37,11 +37,14 @@ def compiled(root: Path, environment: str | None = None) -> Validation:
 
 def keys_of(root: Path, environment: str | None = None) -> dict[str, str]:
     validation = compiled(root, environment)
-    project = validation.index.project
-    assert project is not None
-    env = project.spec.environments.get(environment) if environment else None
+    assert validation.target.requested == environment
     inputs = plan_key_inputs(
-        validation.plans, validation.profiles, validation.index, validation.templates, env
+        validation.plans,
+        validation.pairs,
+        validation.profiles,
+        validation.index,
+        validation.templates,
+        validation.target.spec,
     )
     return {name: item.key for name, item in inputs.items()}
 
