@@ -5,7 +5,8 @@ the file's location leave no trace; FSM states are sorted by name, a state's ``o
 its one unconditional transition, and defaults are filled in. Conditions carry their source and
 the checked form the runtime loads without re-parsing. JSON values a user wrote (schemas, step
 inputs) are held as canonical JSON text (RFC 8785), so a plan stays immutable and hashable.
-`plans.py` builds plans from validated resources; `plan_json.py` writes them for the bundle.
+`agentflow.compiler.plan.compile` builds plans from validated resources; `plan_json` writes
+them for the bundle and reads them back.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Binding:
     tool: str | None
     """The tool the step calls, or None for the agent's own work (its model calls)."""
     profile: str
-    """``profiles.profile_id(agent, tool)``: the ExecProfile the step runs under."""
+    """``profile.profile_id(agent, tool)``: the ExecProfile the step runs under."""
     tools: tuple[str, ...]
     """Every tool the step may reach, sorted: ``(tool,)``, or without a tool every tool the
     agent lists (an LLM agent may call any of them)."""

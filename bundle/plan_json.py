@@ -1,7 +1,7 @@
 """A plan as the JSON of ``plans/<workflow>.json`` (SPEC §3), described by
 ``schemas/plan.schema.json``.
 
-Input: a `plan_ir.Plan`. Output: plain JSON data, ready for `canonical.canonical_json`. Every key
+Input: a `plan.Plan`. Output: plain JSON data, ready for `canonical.canonical_json`. Every key
 is always present (null when unset), so readers see one shape; checked conditions are base64.
 `plan_from_json` reads it back (for `af diff` of bundles), checking ``formatVersion``.
 """

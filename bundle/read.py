@@ -1,8 +1,8 @@
 """Reading bundles back: a folder, an archive or freshly assembled files → a `BundleView`.
 
 Input: the files of a bundle (path → bytes), from `af build`'s folder, its ``.tar.gz``, or a
-`bundle.Bundle` assembled in memory. Output: a frozen `BundleView`: the manifest, each plan as
-`plan_ir.Plan` (via `plan_json.plan_from_json`) and each ExecProfile's JSON. Every reader checks
+bundle the compiler assembled in memory. Output: a frozen `BundleView`: the manifest, each plan
+as `plan.Plan` (via `plan_json.plan_from_json`) and each typed ExecProfile. Every reader checks
 ``formatVersion`` and the digests: a bundle of another format, or one edited after it was built,
 is refused with `BundleReadError` rather than half understood.
 """

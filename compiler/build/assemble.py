@@ -2,7 +2,7 @@
 
 Input: a `Validation` without errors, where its sources came from (`Provenance`) and the time to
 stamp. Output: a frozen `Bundle`: every file's path and bytes and the manifest's digest. Nothing
-here touches the disk; `build.py` writes what this returns.
+here touches the disk; `write` writes what this returns.
 
 ```
 bundle.json            manifest: formatVersion, project, version, digest, source, compiler,

@@ -131,7 +131,7 @@ def explain(
 
 
 def bundle_intact(folder: Path, digest: str) -> bool:
-    """The bundle is there, verifies (`bundle_read.verified_manifest`) and has ``digest``."""
+    """The bundle is there, verifies (`manifest.verified_manifest`) and has ``digest``."""
     from agentflow.bundle.manifest import BundleReadError, verified_manifest
     from agentflow.bundle.read import folder_files
 

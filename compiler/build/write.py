@@ -9,7 +9,7 @@ which then takes the target's name; a bundle already there is moved aside first 
 after. ``createdAt`` comes from ``SOURCE_DATE_EPOCH``, else the commit's time, else the epoch
 (a folder outside git, built without ``SOURCE_DATE_EPOCH``): never the clock.
 
-A rebuild of the same sources (by content: `build_cache`) reuses the bundle already written
+A rebuild of the same sources (by content: `cache`) reuses the bundle already written
 without loading the compiler's stages. The stages are imported only when there is compiling
 to do.
 """

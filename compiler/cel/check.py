@@ -1,6 +1,6 @@
 """CEL checks: compile each site, turn the engine's verdicts into diagnostics.   AF501–AF507
 
-Input: the `Site`s `conditions.py` found. Output: diagnostics, each at the expression's line and
+Input: the `Site`s `conditions` found. Output: diagnostics, each at the expression's line and
 at the column inside it that the engine names, and the compiled conditions. The engine's
 messages speak CEL and protobuf (``undefined field 'x' not found in struct
 'agentflow.schema.t…M0'``); here they are said again in the user's terms, with a hint.

@@ -12,11 +12,11 @@ Project's environment toggles (`toggles_schema`: those of ``--env``, else of eve
 so a misspelled toggle is an error); ``state`` is a dynamic map. A Policy rule (of the repository
 or of a selected policy pack) sees ``spec`` and ``metadata`` (dynamic maps), ``kind`` (a string)
 and ``env``, the environment being validated (a dynamic map; `rules.environment_view`). A rule
-ranges over one resource, which the loader bounds (`load.MAX_NODES`), so its comprehensions are
+ranges over one resource, which the loader bounds (`load.yaml.MAX_NODES`), so its comprehensions are
 bounded; a workflow's are not.
 
-The engine is cel-expr-python (`cel_engine`); JSON Schemas become the types it checks against
-in `cel_types`; docs/conditions.md says why and what maps to what.
+The engine is cel-expr-python (`engine`); JSON Schemas become the types it checks against
+in `schema_types`; docs/conditions.md says why and what maps to what.
 """
 
 from __future__ import annotations

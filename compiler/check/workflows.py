@@ -2,8 +2,8 @@
 
 Input: the `Index` of validated resources. Output: diagnostics only. The checks per planner sit
 behind one `WorkflowCheck` protocol in a dict registry, so a new planner adds a module and an
-entry: `graph_fsm` (states and transitions), `graph_bt` (behavior trees) and `graph_llm` (the
-LLM planner's bounds), with step timing shared in `graph_timing`.
+entry: `fsm` (states and transitions), `bt` (behavior trees) and `llm` (the
+LLM planner's bounds), with step timing shared in `timing`.
 """
 
 from __future__ import annotations

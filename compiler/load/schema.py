@@ -1,6 +1,6 @@
 """Schema: documents → typed, frozen resources.                                       AF2xx
 
-Input: `Document`s from `load.py`. Output: `Resource`s (the pydantic model of each kind plus the
+Input: `Document`s from `yaml`. Output: `Resource`s (the pydantic model of each kind plus the
 document it came from, for positions). Each pydantic error is mapped back through the document's
 position map to the offending key or value; a document that fails validation blocks only itself.
 """

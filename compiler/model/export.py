@@ -1,6 +1,6 @@
 """Schema export: the kind models → published JSON Schemas for editors and CI.
 
-Input: the pydantic models of `model.py` (`KIND_MODELS`). Output: `schemas/<kind>.schema.json`, one
+Input: the pydantic models of `model/` (`KIND_MODELS`). Output: `schemas/<kind>.schema.json`, one
 per kind, plus `schemas/resource.schema.json` (any resource, picked by `kind`), in JSON Schema
 draft-07, the dialect yaml-language-server reads. The models stay the single source of truth: the
 files are generated, and `--check` (run in CI and by `tests/compiler/test_published_schemas.py`)

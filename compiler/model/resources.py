@@ -1,6 +1,6 @@
 """The source format as typed, frozen models: one class per kind of SPEC §1.
 
-These models are the single source of truth for the resource schema: `schema.py` validates
+These models are the single source of truth for the resource schema: `load.schema` validates
 documents with them and `schemas/*.schema.json` are generated from them (`python -m
 agentflow.compiler.model.export`). Scalars are strict (YAML's ``"1"`` is not a number and
 ``yes`` is not a boolean); sequences become tuples. Field descriptions are what editors show.

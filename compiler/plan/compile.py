@@ -1,4 +1,4 @@
-"""Plans: each validated workflow → its normalized plan (`plan_ir`).   AF8xx
+"""Plans: each validated workflow → its normalized plan (`agentflow.bundle.plan`).   AF8xx
 
 Input: the `Index` and the compiled conditions of a repository that validated without errors.
 Output: one `Plan` per workflow, by name, and the (agent, tool) pairs each plan can reach, from

@@ -8,7 +8,7 @@ Each field of a profile is derived from named sources, and each records them (`O
 reviewer can trace a value to the line that set it:
 
 - ``permissions``/``domains``: the tool's needs (an MCP tool's server host included), each
-  granted by the agent's role; a need the role does not grant is AF602 (`policy.py`) and is
+  granted by the agent's role; a need the role does not grant is AF602 (`policy.roles`) and is
   left out here, never widened.
 - ``timeoutMs``, ``memoryBytes``, ``cpuMillis``: the tool's values or the defaults below,
   clamped to the strictest policy ``limits``.
@@ -19,7 +19,7 @@ reviewer can trace a value to the line that set it:
 
 The profile's ``hash`` covers every field but the provenance (file lines move with cosmetic
 edits; a plan-cache key must not). The environment's constraints are checked in
-`environment_checks`.
+`plan.environment`.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def derive_profiles(
     policies: tuple[Resource, ...],
     target: TargetEnvironment,
 ) -> Mapping[str, ExecProfile]:
-    """The profile of each (agent, tool) pair some plan reaches (`plans.reachable_pairs`), by
+    """The profile of each (agent, tool) pair some plan reaches (`queries.reachable_pairs`), by
     id. Pairs whose agent or tool is unknown are left out (AF3xx says why)."""
     environment, env = target.name, target.spec
     limits = _Limits(timeout_limit(policies), memory_limit(policies), retries_limit(policies))

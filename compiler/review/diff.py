@@ -12,7 +12,7 @@ Input: two `BundleView`s (base and head). Output: a frozen `BundleDiff`:
   whether its plan-cache key moved (it re-plans), with the profiles that moved it;
 - profiles added, removed or changed in ways that widen nothing, and rules changed.
 
-Pure: nothing here reads files or git (`diff_sources.py` does).
+Pure: nothing here reads files or git (`sides` does).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Pictures of compiled plans (`af graph`): a plan → Mermaid or Graphviz dot text.
 
-Input: a `plan_ir.Plan`. Output: the text of a diagram, identical for identical plans. A plan is
-first laid out as a `Picture` (nodes with shapes and label lines, edges with labels and styles),
-which each format then writes, so Mermaid and dot always show the same thing:
+Input: a `Plan` (`agentflow.bundle.plan`). Output: the text of a diagram, identical for identical
+plans. A plan is first laid out as a `Picture` (nodes with shapes and label lines, edges with
+labels and styles), which each format then writes, so Mermaid and dot always show the same thing:
 
 - FSM: a start marker, one node per state (agent and tool under its name), final states
   marked, transitions labelled with their condition's source (``else`` for a default after

@@ -3,7 +3,7 @@
 Input: a path (the repository's top, a folder below it, or a folder outside git) and, for
 ``--rev``, a revision. Output: the `Snapshot` to compile and its `Provenance` (commit, tree,
 commit time, ``dirty``) for the bundle manifest (SPEC §3). A revision is read from the object
-store by `git_revision` (GitPython, loaded only then); a folder's provenance is asked of the
+store by `git` (GitPython, loaded only then); a folder's provenance is asked of the
 ``git`` command, which is quick enough for a no-op rebuild.
 """
 

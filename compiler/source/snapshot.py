@@ -1,4 +1,4 @@
-"""Repository snapshot: a folder (or a git revision, `git_source`) → the files the compiler reads.
+"""Repository snapshot: a folder (or a git revision, `git`) → the files the compiler reads.
 
 Input: a path. Output: a `Snapshot` of repo-relative POSIX paths with their bytes, each file read
 exactly once. Nothing outside the repository is read: symlinks that leave it are refused, and no
