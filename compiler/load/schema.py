@@ -7,13 +7,9 @@ position map to the offending key or value; a document that fails validation blo
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Tag, ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from agentflow.compiler.diagnostics import codes
@@ -22,6 +18,7 @@ from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load import permissions, user_schemas
 from agentflow.compiler.load.document import Document
+from agentflow.compiler.load.locate import locate
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.yaml import load_text
 from agentflow.compiler.model.resources import API_VERSION, KIND_MODELS
@@ -162,7 +159,7 @@ def _report_error(
 ) -> YamlPath:
     """Report one pydantic error at its key or value; returns the data path it names."""
     kind = details["type"]
-    located = _locate(model_type, document.data, details["loc"])
+    located = locate(model_type, document.data, details["loc"])
     path, here = located.path, located.value
     if document.is_rejected(path):
         return path  # an alias or a tag: the loader reported it already
@@ -323,104 +320,3 @@ def _value_at(data: Any, path: YamlPath) -> Any:
     for key in path:
         data = data[key]
     return data
-
-
-# --- mapping pydantic locations back to document paths -------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Located:
-    path: YamlPath
-    value: Any
-    parent_fields: tuple[str, ...]
-    """The fields the mapping holding the last key accepts (for did-you-mean)."""
-
-
-def _locate(model_type: type[BaseModel], data: Any, loc: tuple[str | int, ...]) -> _Located:
-    """Follow a pydantic ``loc`` through the model types and the data together.
-
-    Tagged unions put the tag in ``loc`` although it is not a key in the data; following the
-    types tells the two apart, and yields the fields a mapping accepts.
-    """
-    annotation: Any = model_type
-    value = data
-    path: list[str | int] = []
-    fields: tuple[str, ...] = ()
-    for step in loc:
-        annotation = _unwrap(annotation)
-        members = _union_members(annotation)
-        if members is not None:
-            chosen = _choose_member(members, step)
-            if chosen is not None:
-                annotation = chosen
-                continue
-            annotation = _first_model(members)
-            annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            fields = tuple(_aliases(annotation))
-            annotation = _field_annotation(annotation, str(step))
-        elif typing.get_origin(annotation) in (tuple, list):
-            annotation = typing.get_args(annotation)[0]
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        else:
-            annotation = Any
-        path.append(step)
-        if isinstance(value, dict) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
-            value = value[step]
-        else:
-            value = None
-    return _Located(tuple(path), value, fields)
-
-
-def _unwrap(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _union_members(annotation: Any) -> tuple[Any, ...] | None:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return typing.get_args(annotation)
-    return None
-
-
-def _choose_member(members: tuple[Any, ...], step: str | int) -> Any | None:
-    for member in members:
-        if step in set(_tags(member)):
-            return _unwrap(member)
-    return None
-
-
-def _tags(member: Any) -> Iterator[str]:
-    if typing.get_origin(member) is typing.Annotated:
-        for meta in typing.get_args(member)[1:]:
-            if isinstance(meta, Tag):
-                yield meta.tag
-        member = _unwrap(member)
-    if isinstance(member, type) and issubclass(member, BaseModel):
-        for name in ("type", "planner", "kind"):
-            field = member.model_fields.get(name)
-            if field is not None and typing.get_origin(field.annotation) is Literal:
-                yield from (str(v) for v in typing.get_args(field.annotation))
-
-
-def _first_model(members: tuple[Any, ...]) -> Any:
-    for member in members:
-        if member is not type(None):
-            return member
-    return Any
-
-
-def _aliases(model: type[BaseModel]) -> Iterator[str]:
-    for name, field in model.model_fields.items():
-        yield field.alias or name
-
-
-def _field_annotation(model: type[BaseModel], alias: str) -> Any:
-    for name, field in model.model_fields.items():
-        if (field.alias or name) == alias:
-            return field.annotation
-    return Any
