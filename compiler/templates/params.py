@@ -9,35 +9,16 @@ template's). Secret values never reach a message: only their reference names do.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from agentflow.bundle.secrets import SECRET_NAME, SecretRef
 from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.template import Parameter
-
-SECRET_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_./]{0,251}[A-Za-z0-9])?")
-"""A secret's name in the runtime's secret store: ``kb-api-key``, ``support/kb.token``."""
-
-
-@dataclass(frozen=True, slots=True)
-class SecretRef:
-    """A secret parameter: only the reference is rendered, the runtime resolves the value.
-
-    ``{{ api_key }}`` renders as ``{"secretRef": "kb-api-key"}``: a JSON object, so it is also a
-    YAML flow mapping, and the rendered resource holds a reference, never a value.
-    """
-
-    name: str
-
-    def __str__(self) -> str:
-        return json.dumps({"secretRef": self.name})
-
 
 Value = str | int | float | bool | SecretRef
 _TYPE_WORDS = {
