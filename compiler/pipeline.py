@@ -25,6 +25,7 @@ from agentflow.compiler.load.index import Index, build_index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.schema import invalid_names, validate_resources
 from agentflow.compiler.load.yaml import load_documents
+from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.plan.compile import compile_plans
 from agentflow.compiler.plan.cost import PlanCost, preflight_costs
 from agentflow.compiler.plan.environment import check_environment
@@ -43,7 +44,7 @@ class Validation:
     target: TargetEnvironment
     """The environment ``--env`` asked for, resolved once for every stage."""
     packs: tuple[PolicyPack, ...]
-    policies: tuple[Resource, ...]
+    policies: tuple[Resource[PolicySpec], ...]
     """The policies in force: the repository's, then the selected packs'."""
     conditions: Mapping[ConditionKey, CompiledCondition]
     plans: Mapping[str, Plan]

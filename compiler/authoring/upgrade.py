@@ -22,6 +22,7 @@ from typing import Any
 from agentflow.compiler.diagnostics.report import Diagnostic, Report
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.schema import load_resource
+from agentflow.compiler.model.template import TemplateInstanceSpec
 from agentflow.compiler.pipeline import Validation, validate_snapshot
 from agentflow.compiler.source.read import read_snapshot
 from agentflow.compiler.source.snapshot import Snapshot, SourceFile
@@ -169,7 +170,7 @@ def _quoted(text: str) -> object:
 
 
 def _rendered(
-    instance: Resource,
+    instance: Resource[TemplateInstanceSpec],
     template: TemplateVersion,
     values: Mapping[str, Value],
     files: Mapping[str, SourceFile],

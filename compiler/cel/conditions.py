@@ -41,6 +41,7 @@ from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.user_schemas import json_type_of
 from agentflow.compiler.load.yaml import MAX_NODES
 from agentflow.compiler.model.base import JsonSchemaRef
+from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.workflow import (
     ActionN,
     BtNode,
@@ -51,6 +52,7 @@ from agentflow.compiler.model.workflow import (
     ParallelN,
     SelectorN,
     SequenceN,
+    WorkflowSpec,
 )
 from agentflow.compiler.source.snapshot import Snapshot
 
@@ -59,7 +61,7 @@ def check_conditions(
     index: Index,
     report: Report,
     snapshot: Snapshot | None = None,
-    pack_policies: Iterable[Resource] = (),
+    pack_policies: Iterable[Resource[PolicySpec]] = (),
     environment: str | None = None,
 ) -> Mapping[ConditionKey, CompiledCondition]:
     """Check every condition; return those that compiled, by (kind, name, path)."""
@@ -72,7 +74,9 @@ def check_conditions(
 
 
 def find_sites(
-    index: Index, pack_policies: Iterable[Resource] = (), environment: str | None = None
+    index: Index,
+    pack_policies: Iterable[Resource[PolicySpec]] = (),
+    environment: str | None = None,
 ) -> Iterator[Site]:
     """Every CEL expression in the repository, in file order, with its context."""
     toggles = toggles_schema(index, environment)
@@ -114,7 +118,7 @@ def toggles_schema(index: Index, environment: str | None) -> dict[str, Any] | No
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-def _workflow_expressions(index: Index, spec: Any) -> Iterator[tuple[YamlPath, str, Any]]:
+def _workflow_expressions(index: Index, spec: WorkflowSpec) -> Iterator[tuple[YamlPath, str, Any]]:
     """(path, expression, schema of ``output``) for each condition of a workflow."""
     if isinstance(spec, FsmWorkflow):
         for name, state in spec.states.items():

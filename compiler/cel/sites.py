@@ -46,7 +46,7 @@ class CompiledCondition:
 class Site:
     """One expression to check, with the schemas that type its variables."""
 
-    resource: Resource
+    resource: Resource[object]
     path: YamlPath
     source: str
     schemas: Mapping[str, Any]

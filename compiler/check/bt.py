@@ -30,13 +30,14 @@ from agentflow.compiler.model.workflow import (
     ParallelN,
     SelectorN,
     SequenceN,
+    WorkflowSpec,
 )
 
 MAX_DEPTH: Final = 16
 """Levels of nodes, the root being level 1. Deeper trees are generated, not written."""
 
 
-def check_bt(index: Index, workflow: Resource, report: Report) -> None:
+def check_bt(index: Index, workflow: Resource[WorkflowSpec], report: Report) -> None:
     """AF407, AF408, AF410, AF411 and AF416 for one behavior-tree workflow."""
     spec = workflow.spec
     if not isinstance(spec, BtWorkflow):
@@ -70,7 +71,9 @@ def check_bt(index: Index, workflow: Resource, report: Report) -> None:
             )
 
 
-def _check_children(workflow: Resource, path: YamlPath, node: BtNode, report: Report) -> None:
+def _check_children(
+    workflow: Resource[WorkflowSpec], path: YamlPath, node: BtNode, report: Report
+) -> None:
     if not isinstance(node, SequenceN | SelectorN | ParallelN | ConditionalSelectorN):
         return
     kind = next(iter(type(node).model_fields))  # a node is a mapping of exactly one kind
@@ -96,7 +99,7 @@ def _check_children(workflow: Resource, path: YamlPath, node: BtNode, report: Re
 
 
 def _check_branches(
-    workflow: Resource, path: YamlPath, node: ConditionalSelectorN, report: Report
+    workflow: Resource[WorkflowSpec], path: YamlPath, node: ConditionalSelectorN, report: Report
 ) -> None:
     branches = node.conditional_selector
     default = next((i for i, b in enumerate(branches) if b.when is None), None)

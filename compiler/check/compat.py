@@ -45,7 +45,7 @@ def check_compatibility(index: Index, report: Report, compiler_version: str = __
 
 
 def _check(
-    resource: Resource, path: tuple[str, ...], range_text: str, version: str, report: Report
+    resource: Resource[object], path: tuple[str, ...], range_text: str, version: str, report: Report
 ) -> None:
     span = resource.doc.span(path)
     if parse_range(range_text) is None:

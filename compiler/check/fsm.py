@@ -29,7 +29,7 @@ from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.model.workflow import FsmWorkflow, State
+from agentflow.compiler.model.workflow import FsmWorkflow, State, WorkflowSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def collect_edges(spec: FsmWorkflow) -> Iterator[Edge]:
             yield Edge(name, state.on_error, (*at, "on_error"))
 
 
-def check_fsm(index: Index, workflow: Resource, report: Report) -> None:
+def check_fsm(index: Index, workflow: Resource[WorkflowSpec], report: Report) -> None:
     """AF401–AF407, AF409 and AF417 for one FSM workflow."""
     spec = workflow.spec
     if not isinstance(spec, FsmWorkflow):
@@ -66,7 +66,7 @@ def check_fsm(index: Index, workflow: Resource, report: Report) -> None:
 
 
 def _check_names(
-    workflow: Resource, spec: FsmWorkflow, edges: tuple[Edge, ...], report: Report
+    workflow: Resource[WorkflowSpec], spec: FsmWorkflow, edges: tuple[Edge, ...], report: Report
 ) -> frozenset[str]:
     """AF401 and AF417; returns the states with an edge to an unknown state."""
     states, doc = spec.states, workflow.doc
@@ -109,7 +109,9 @@ def _check_names(
     return frozenset(dangling)
 
 
-def _check_exits(workflow: Resource, spec: FsmWorkflow, report: Report) -> frozenset[str]:
+def _check_exits(
+    workflow: Resource[WorkflowSpec], spec: FsmWorkflow, report: Report
+) -> frozenset[str]:
     """AF404 and AF406; returns the non-final states without any exit."""
     stuck = set()
     for name, state in spec.states.items():
@@ -145,7 +147,7 @@ def _exit_fields(state: State) -> tuple[str, ...]:
     return fields
 
 
-def _check_routing(workflow: Resource, spec: FsmWorkflow, report: Report) -> None:
+def _check_routing(workflow: Resource[WorkflowSpec], spec: FsmWorkflow, report: Report) -> None:
     """AF409 for mixed routing, AF405 for transitions after the default one."""
     for name, state in spec.states.items():
         key = ("spec", "states", name)
@@ -174,7 +176,7 @@ def _check_routing(workflow: Resource, spec: FsmWorkflow, report: Report) -> Non
 
 
 def _check_paths(
-    workflow: Resource,
+    workflow: Resource[WorkflowSpec],
     spec: FsmWorkflow,
     edges: tuple[Edge, ...],
     dangling: frozenset[str],
@@ -230,7 +232,9 @@ def search_graph(start: Iterable[str], successors: Mapping[str, Iterable[str]]) 
     return frozenset(seen)
 
 
-def _check_timing(index: Index, workflow: Resource, spec: FsmWorkflow, report: Report) -> None:
+def _check_timing(
+    index: Index, workflow: Resource[WorkflowSpec], spec: FsmWorkflow, report: Report
+) -> None:
     limit = find_workflow_limit_ms(workflow)
     for name, state in spec.states.items():
         step = StepTiming(

@@ -14,14 +14,14 @@ from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.model.workflow import FsmWorkflow, LlmWorkflow
+from agentflow.compiler.model.workflow import FsmWorkflow, LlmWorkflow, WorkflowSpec
 
 MAX_TEMPERATURE: Final = 0.2
 MAX_STEPS: Final = 50
 _LLM = ("spec", "llm")
 
 
-def check_llm(index: Index, workflow: Resource, report: Report) -> None:
+def check_llm(index: Index, workflow: Resource[WorkflowSpec], report: Report) -> None:
     """AF412–AF415 for one LLM-planner workflow."""
     spec = workflow.spec
     if not isinstance(spec, LlmWorkflow):
@@ -57,7 +57,9 @@ def check_llm(index: Index, workflow: Resource, report: Report) -> None:
             )
 
 
-def _check_decisions(workflow: Resource, decisions: tuple[str, ...], report: Report) -> None:
+def _check_decisions(
+    workflow: Resource[WorkflowSpec], decisions: tuple[str, ...], report: Report
+) -> None:
     path = (*_LLM, "allowedDecisions")
     if not decisions:
         report.add(

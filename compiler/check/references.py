@@ -15,9 +15,11 @@ from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.policy import KindName, PolicySpec
 from agentflow.compiler.model.walk import workflow_steps
 from agentflow.compiler.model.workflow import (
     LlmWorkflow,
+    WorkflowSpec,
 )
 
 
@@ -35,8 +37,8 @@ def check_references(index: Index, report: Report) -> None:
                 hint=did_you_mean(role, index.roles),
             )
     for policy in index.all("Policy"):
-        for role_name, role in policy.spec.roles.items():
-            for i, tool in enumerate(role.allowed_tools):
+        for role_name, role_spec in policy.spec.roles.items():
+            for i, tool in enumerate(role_spec.allowed_tools):
                 _expect(
                     index,
                     "Tool",
@@ -87,7 +89,7 @@ def check_references(index: Index, report: Report) -> None:
 
 def _check_step_tool(
     index: Index,
-    workflow: Resource,
+    workflow: Resource[WorkflowSpec],
     path: YamlPath,
     agent_name: str,
     tool_name: str,
@@ -107,7 +109,7 @@ def _check_step_tool(
         )
 
 
-def _check_environments(index: Index, policy: Resource, report: Report) -> None:
+def _check_environments(index: Index, policy: Resource[PolicySpec], report: Report) -> None:
     sandbox = policy.spec.sandbox
     if sandbox is None or index.project is None:
         return
@@ -124,7 +126,13 @@ def _check_environments(index: Index, policy: Resource, report: Report) -> None:
 
 
 def _expect(
-    index: Index, kind: str, name: str, user: Resource, path: YamlPath, code: Code, report: Report
+    index: Index,
+    kind: KindName,
+    name: str,
+    user: Resource[object],
+    path: YamlPath,
+    code: Code,
+    report: Report,
 ) -> bool:
     known = index.named(kind)
     if name in known:

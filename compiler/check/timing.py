@@ -17,6 +17,7 @@ from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.base import Retry
 from agentflow.compiler.model.units import duration_ms
+from agentflow.compiler.model.workflow import WorkflowSpec
 
 MAX_ATTEMPTS: Final = 100
 """More attempts than this is a loop, not a retry policy."""
@@ -33,7 +34,7 @@ class StepTiming:
     """Per-attempt time when the step declares no timeout (its tool's timeout, else 0)."""
 
 
-def find_workflow_limit_ms(workflow: Resource) -> int | None:
+def find_workflow_limit_ms(workflow: Resource[WorkflowSpec]) -> int | None:
     """The workflow timeout in milliseconds, or ``None`` when it declares none."""
     timeout: str | None = workflow.spec.timeout
     return None if timeout is None else duration_ms(timeout)
@@ -89,7 +90,11 @@ def format_ms(ms: int) -> str:
 
 
 def check_step_timing(
-    workflow: Resource, step: StepTiming, what: str, limit_ms: int | None, report: Report
+    workflow: Resource[WorkflowSpec],
+    step: StepTiming,
+    what: str,
+    limit_ms: int | None,
+    report: Report,
 ) -> None:
     """AF407 for a timeout or retry budget that overruns the workflow, AF408 for bad bounds."""
     doc = workflow.doc
@@ -133,7 +138,11 @@ def _explain_budget(step: StepTiming, retry: Retry, attempt_ms: int) -> str:
 
 
 def _check_retry_bounds(
-    workflow: Resource, step_path: YamlPath, retry: Retry, limit_ms: int | None, report: Report
+    workflow: Resource[WorkflowSpec],
+    step_path: YamlPath,
+    retry: Retry,
+    limit_ms: int | None,
+    report: Report,
 ) -> bool:
     """AF408 for each bound that is not sane; returns whether all of them are."""
     doc, path = workflow.doc, (*step_path, "retry")

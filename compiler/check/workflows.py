@@ -18,10 +18,11 @@ from agentflow.compiler.check.llm import check_llm
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.workflow import WorkflowSpec
 
 
 class WorkflowCheck(Protocol):
-    def __call__(self, index: Index, workflow: Resource, report: Report) -> None: ...
+    def __call__(self, index: Index, workflow: Resource[WorkflowSpec], report: Report) -> None: ...
 
 
 CHECKS: Mapping[str, WorkflowCheck] = MappingProxyType(

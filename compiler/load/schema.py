@@ -28,7 +28,7 @@ _KIND_NAMES = tuple(KIND_MODELS)
 
 
 def invalid_names(
-    documents: tuple[Document, ...], resources: tuple[Resource, ...]
+    documents: tuple[Document, ...], resources: tuple[Resource[Any], ...]
 ) -> frozenset[tuple[str, str]]:
     """(kind, name) of the documents that name themselves but did not become resources, and
     ``("Role", name)`` for each role of such a Policy."""
@@ -50,7 +50,9 @@ def invalid_names(
     return frozenset(named)
 
 
-def validate_resources(documents: tuple[Document, ...], report: Report) -> tuple[Resource, ...]:
+def validate_resources(
+    documents: tuple[Document, ...], report: Report
+) -> tuple[Resource[Any], ...]:
     resources = []
     for document in documents:
         resource = validate_document(document, report)
@@ -59,13 +61,13 @@ def validate_resources(documents: tuple[Document, ...], report: Report) -> tuple
     return tuple(resources)
 
 
-def load_resource(file: str, text: str, report: Report) -> Resource | None:
+def load_resource(file: str, text: str, report: Report) -> Resource[Any] | None:
     """The resource a text holds, loaded and validated as the file ``file`` would be."""
     document = load_text(file, text, report)
     return validate_document(document, report) if document is not None else None
 
 
-def validate_document(document: Document, report: Report) -> Resource | None:
+def validate_document(document: Document, report: Report) -> Resource[Any] | None:
     data = document.data
     kind = data.get("kind")
     error_paths: set[YamlPath] = set()

@@ -55,6 +55,7 @@ from agentflow.compiler.model.workflow import (
     SelectorN,
     SequenceN,
     State,
+    WorkflowSpec,
 )
 from agentflow.compiler.plan.retry import normalize_retry
 
@@ -84,7 +85,7 @@ class _Planner:
         index: Index,
         conditions: Mapping[ConditionKey, CompiledCondition],
         report: Report,
-        workflow: Resource,
+        workflow: Resource[WorkflowSpec],
     ) -> None:
         self.index = index
         self.conditions = conditions
@@ -208,7 +209,9 @@ class _Planner:
             source=compiled.source, checked=compiled.checked, result_type=compiled.result_type
         )
 
-    def _json(self, value: Any, path: YamlPath, where: Resource | None = None) -> JsonText | None:
+    def _json(
+        self, value: Any, path: YamlPath, where: Resource[object] | None = None
+    ) -> JsonText | None:
         if value is None:
             return None
         resource = where or self.workflow

@@ -49,6 +49,7 @@ from agentflow.compiler.diagnostics.codes import Severity
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.policy import PolicySpec
 
 DOLLAR_PLACES: Final = Decimal("0.000001")
 """JSON dollars are rounded up to this, so a figure never reads lower than it is."""
@@ -117,7 +118,7 @@ def preflight_costs(
     index: Index,
     plans: Mapping[str, Plan],
     profiles: Mapping[str, ExecProfile],
-    policies: tuple[Resource, ...],
+    policies: tuple[Resource[PolicySpec], ...],
     report: Report,
 ) -> Mapping[str, PlanCost]:
     """Every plan's `PlanCost`, by workflow name; AF612 for each budget a worst case exceeds."""
@@ -136,7 +137,7 @@ def preflight_costs(
     return MappingProxyType(costs)
 
 
-def over_budget_severity(policies: Iterable[Resource]) -> Severity:
+def over_budget_severity(policies: Iterable[Resource[PolicySpec]]) -> Severity:
     """``error`` when any policy in force sets ``limits.overBudget: error``: the strictest."""
     for policy in policies:
         limits = policy.spec.limits

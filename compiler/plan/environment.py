@@ -22,6 +22,7 @@ from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.project import Environment
 from agentflow.compiler.plan.profiles import effective_sandbox
 from agentflow.compiler.policy.grants import domain_granted
@@ -30,7 +31,7 @@ from agentflow.compiler.policy.roles import tool_needs
 
 def check_environment(
     index: Index,
-    policies: tuple[Resource, ...],
+    policies: tuple[Resource[PolicySpec], ...],
     pairs: Iterable[tuple[str, str | None]],
     target: TargetEnvironment,
     report: Report,
@@ -51,7 +52,9 @@ def check_environment(
     _check_regions(index, {agent for agent, _ in reached}, environment, env, report)
 
 
-def check_sandboxes(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
+def check_sandboxes(
+    index: Index, policies: tuple[Resource[PolicySpec], ...], report: Report
+) -> None:
     """An environment may run steps as plain processes only where every policy allows it."""
     project = index.project
     if project is None:

@@ -48,7 +48,10 @@ from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.agent import AgentSpec
+from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.project import Environment
+from agentflow.compiler.model.tool import ToolSpec
 from agentflow.compiler.model.units import duration_ms, quantity
 from agentflow.compiler.plan.retry import clamp_attempts, normalize_retry
 from agentflow.compiler.policy.grants import ungranted
@@ -70,7 +73,7 @@ DEFAULT_RESET_AFTER = "30s"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-def _at(kind: OriginKind, resource: Resource, path: YamlPath, note: str = "") -> Origin:
+def _at(kind: OriginKind, resource: Resource[object], path: YamlPath, note: str = "") -> Origin:
     return Origin(
         kind,
         f"{resource.kind}/{resource.name}",
@@ -111,7 +114,7 @@ class _Limits:
 def derive_profiles(
     index: Index,
     pairs: Iterable[tuple[str, str | None]],
-    policies: tuple[Resource, ...],
+    policies: tuple[Resource[PolicySpec], ...],
     target: TargetEnvironment,
 ) -> Mapping[str, ExecProfile]:
     """The profile of each (agent, tool) pair some plan reaches (`queries.reachable_pairs`), by
@@ -145,8 +148,8 @@ class _Builder:
     def __init__(
         self,
         index: Index,
-        agent: Resource,
-        tool: Resource | None,
+        agent: Resource[AgentSpec],
+        tool: Resource[ToolSpec] | None,
         environment: str | None,
         env: Environment | None,
         limits: _Limits,
@@ -343,7 +346,10 @@ class _Builder:
 
 
 def effective_sandbox(
-    index: Index, policies: tuple[Resource, ...], name: str | None, env: Environment | None
+    index: Index,
+    policies: tuple[Resource[PolicySpec], ...],
+    name: str | None,
+    env: Environment | None,
 ) -> tuple[Sandbox, Origin]:
     """The environment's sandbox, else the strongest policy default, else gvisor."""
     project = index.project

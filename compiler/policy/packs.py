@@ -22,6 +22,8 @@ from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.schema import validate_resources
 from agentflow.compiler.load.yaml import load_documents
+from agentflow.compiler.model.policy import PolicySpec
+from agentflow.compiler.model.resources import Policy
 from agentflow.compiler.model.versions import admits, parse_range
 from agentflow.compiler.source.snapshot import SourceFile
 
@@ -35,7 +37,7 @@ PACK_ORIGIN = "<af>/policies"
 class PolicyPack:
     name: str
     version: str
-    policy: Resource
+    policy: Resource[PolicySpec]
     """The pack's Policy; its name is ``NAME@VERSION`` so that it never collides with a
     Policy of the repository (resource names hold no ``@``)."""
 
@@ -109,11 +111,11 @@ def load_pack(name: str, version: str) -> PolicyPack:
     data = (_packs_root() / name / version / PACK_FILE).read_bytes()
     report = Report()
     resources_ = validate_resources(load_documents((SourceFile(path, data),), report), report)
-    if report.has_errors() or len(resources_) != 1 or resources_[0].kind != "Policy":
+    model = resources_[0].model if len(resources_) == 1 else None
+    if report.has_errors() or not isinstance(model, Policy):
         problems = "; ".join(d.message for d in report.diagnostics()) or "not one Policy"
         raise RuntimeError(f"policy pack {name}@{version} is broken: {problems}")
-    policy = resources_[0]
-    renamed = Resource("Policy", f"{name}@{version}", policy.doc, policy.model)
+    renamed = Resource("Policy", f"{name}@{version}", resources_[0].doc, model)
     return PolicyPack(name, version, renamed)
 
 

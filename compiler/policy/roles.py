@@ -21,16 +21,19 @@ from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index, RoleRef
 from agentflow.compiler.load.resource import Resource
+from agentflow.compiler.model.agent import AgentSpec
 from agentflow.compiler.model.base import Retry
-from agentflow.compiler.model.policy import Role
-from agentflow.compiler.model.tool import McpTool
+from agentflow.compiler.model.policy import PolicySpec, Role
+from agentflow.compiler.model.tool import McpTool, ToolSpec
 from agentflow.compiler.model.units import duration_ms, quantity
 from agentflow.compiler.model.walk import walk_tree
-from agentflow.compiler.model.workflow import ActionN, BtWorkflow, FsmWorkflow
+from agentflow.compiler.model.workflow import ActionN, BtWorkflow, FsmWorkflow, WorkflowSpec
 from agentflow.compiler.policy.grants import mcp_host, ungranted
 
 
-def check_policies(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
+def check_policies(
+    index: Index, policies: tuple[Resource[PolicySpec], ...], report: Report
+) -> None:
     for agent in index.all("Agent"):
         _check_agent_grants(index, agent, report)
     _check_limits(index, policies, report)
@@ -39,7 +42,7 @@ def check_policies(index: Index, policies: tuple[Resource, ...], report: Report)
 # --- grants --------------------------------------------------------------------------------
 
 
-def _check_agent_grants(index: Index, agent: Resource, report: Report) -> None:
+def _check_agent_grants(index: Index, agent: Resource[AgentSpec], report: Report) -> None:
     tools = agent.spec.tools
     if not tools:
         return
@@ -72,7 +75,9 @@ def _check_agent_grants(index: Index, agent: Resource, report: Report) -> None:
         _check_needs(agent, tool, role_ref, role, report)
 
 
-def _check_needs(agent: Resource, tool: Resource, ref: RoleRef, role: Role, report: Report) -> None:
+def _check_needs(
+    agent: Resource[AgentSpec], tool: Resource[ToolSpec], ref: RoleRef, role: Role, report: Report
+) -> None:
     for name, need, path in tool_needs(tool):
         missing = ungranted(name, need, role.permissions.get(name))
         if not missing:
@@ -89,7 +94,7 @@ def _check_needs(agent: Resource, tool: Resource, ref: RoleRef, role: Role, repo
         )
 
 
-def tool_needs(tool: Resource) -> Iterator[tuple[str, object, YamlPath]]:
+def tool_needs(tool: Resource[ToolSpec]) -> Iterator[tuple[str, object, YamlPath]]:
     """What a tool needs: its declared permissions, plus its MCP server's host."""
     spec = tool.spec
     for name, value in spec.permissions.items():
@@ -114,7 +119,7 @@ def role_place(ref: RoleRef, field: str) -> str:
 class Limit:
     value: Decimal
     text: str
-    policy: Resource
+    policy: Resource[PolicySpec]
     path: YamlPath
 
     def where(self) -> str:
@@ -123,14 +128,14 @@ class Limit:
 
 
 def strictest(
-    policies: tuple[Resource, ...], field: str, measure: Callable[[Any], Decimal]
+    policies: tuple[Resource[PolicySpec], ...], field: str, measure: Callable[[Any], Decimal]
 ) -> Limit | None:
     """The lowest limit any policy sets for ``field``: every policy applies repo-wide."""
     best: Limit | None = None
     for policy in policies:
         limits = policy.spec.limits
         raw = None if limits is None else getattr(limits, field)
-        if raw is None:
+        if limits is None or raw is None:
             continue
         value = measure(raw)
         if best is None or value < best.value:
@@ -139,19 +144,19 @@ def strictest(
     return best
 
 
-def timeout_limit(policies: tuple[Resource, ...]) -> Limit | None:
+def timeout_limit(policies: tuple[Resource[PolicySpec], ...]) -> Limit | None:
     return strictest(policies, "max_tool_timeout", lambda raw: Decimal(duration_ms(raw)))
 
 
-def memory_limit(policies: tuple[Resource, ...]) -> Limit | None:
+def memory_limit(policies: tuple[Resource[PolicySpec], ...]) -> Limit | None:
     return strictest(policies, "max_memory", quantity)
 
 
-def retries_limit(policies: tuple[Resource, ...]) -> Limit | None:
+def retries_limit(policies: tuple[Resource[PolicySpec], ...]) -> Limit | None:
     return strictest(policies, "max_retries", Decimal)
 
 
-def _check_limits(index: Index, policies: tuple[Resource, ...], report: Report) -> None:
+def _check_limits(index: Index, policies: tuple[Resource[PolicySpec], ...], report: Report) -> None:
     timeout = timeout_limit(policies)
     memory = memory_limit(policies)
     retries = retries_limit(policies)
@@ -193,7 +198,7 @@ def _check_limits(index: Index, policies: tuple[Resource, ...], report: Report) 
             )
 
 
-def _retries(index: Index) -> Iterator[tuple[Resource, YamlPath, Retry]]:
+def _retries(index: Index) -> Iterator[tuple[Resource[object], YamlPath, Retry]]:
     for agent in index.all("Agent"):
         if agent.spec.retry is not None:
             yield agent, ("spec", "retry"), agent.spec.retry
@@ -202,7 +207,7 @@ def _retries(index: Index) -> Iterator[tuple[Resource, YamlPath, Retry]]:
             yield workflow, (*path, "retry"), step
 
 
-def _steps_with_retry(workflow: Resource) -> Iterator[tuple[YamlPath, Retry]]:
+def _steps_with_retry(workflow: Resource[WorkflowSpec]) -> Iterator[tuple[YamlPath, Retry]]:
     spec = workflow.spec
     if isinstance(spec, FsmWorkflow):
         for name, state in spec.states.items():
@@ -216,7 +221,7 @@ def _steps_with_retry(workflow: Resource) -> Iterator[tuple[YamlPath, Retry]]:
 
 def _over(
     code: Code,
-    resource: Resource,
+    resource: Resource[object],
     path: YamlPath,
     shown: str,
     name: str,

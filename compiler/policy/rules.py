@@ -27,10 +27,18 @@ from agentflow.compiler.diagnostics.positions import Span, YamlPath
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.model.policy import Rule
+from agentflow.compiler.model.policy import KindName, PolicySpec, Rule
 from agentflow.compiler.policy.packs import PolicyPack
 
-KINDS_IN_ORDER = ("Project", "Policy", "Tool", "Agent", "Workflow", "Template", "TemplateInstance")
+KINDS_IN_ORDER: tuple[KindName, ...] = (
+    "Project",
+    "Policy",
+    "Tool",
+    "Agent",
+    "Workflow",
+    "Template",
+    "TemplateInstance",
+)
 _KIND_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 """Where ``TemplateInstance`` splits into words."""
 _FIELD_PATH = re.compile(r"\b(spec|metadata)((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)+)")
@@ -75,7 +83,7 @@ def check_rules(
                     _apply(evaluator, policy, i, rule, compiled, resource, env, report)
 
 
-def matches(rule: Rule, resource: Resource) -> bool:
+def matches(rule: Rule, resource: Resource[object]) -> bool:
     match = rule.match
     if match.kinds and resource.kind not in match.kinds:
         return False
@@ -87,11 +95,11 @@ def matches(rule: Rule, resource: Resource) -> bool:
 
 def _apply(
     evaluator: ConditionEvaluator,
-    policy: Resource,
+    policy: Resource[PolicySpec],
     index: int,
     rule: Rule,
     compiled: CompiledCondition,
-    resource: Resource,
+    resource: Resource[object],
     env: Mapping[str, Any],
     report: Report,
 ) -> None:
@@ -122,14 +130,14 @@ def _apply(
     report.add(code, resource.file, span, message, hint=hint, severity=severity)
 
 
-def _rule_place(policy: Resource, index: int) -> str:
+def _rule_place(policy: Resource[PolicySpec], index: int) -> str:
     span = policy.doc.span(("spec", "rules", index, "expr"))
     if policy.file.startswith("<"):  # a built-in pack: not a file of the repository
         return f"in policy pack {policy.name} ({policy.file}:{span.line})"
     return f"at {policy.file}:{span.line} (policy '{policy.name}')"
 
 
-def _violation_span(resource: Resource, source: str) -> Span:
+def _violation_span(resource: Resource[object], source: str) -> Span:
     """The deepest existing node among the fields the expression reads.
 
     A mapping is pointed at by its key (``spec:`` of a tool that lacks a timeout), any other

@@ -18,7 +18,7 @@ from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.model.template import Parameter
+from agentflow.compiler.model.template import Parameter, TemplateInstanceSpec, TemplateSpec
 
 Value = str | int | float | bool | SecretRef
 _TYPE_WORDS = {
@@ -31,7 +31,7 @@ _TYPE_WORDS = {
 }
 
 
-def check_declarations(template: Resource, report: Report) -> None:
+def check_declarations(template: Resource[TemplateSpec], report: Report) -> None:
     """A template's own parameter list must be coherent (AF709)."""
     seen: set[str] = set()
     for i, parameter in enumerate(template.spec.parameters):
@@ -75,7 +75,7 @@ def _declaration_problem(parameter: Parameter, seen: set[str]) -> tuple[str, str
 
 
 def bind_parameters(
-    instance: Resource, template: Resource, report: Report
+    instance: Resource[TemplateInstanceSpec], template: Resource[TemplateSpec], report: Report
 ) -> Mapping[str, Value] | None:
     """The values ``template`` renders with for ``instance``, or None after reporting why not."""
     given: dict[str, Any] = instance.spec.parameters
@@ -117,7 +117,7 @@ def bind_parameters(
 
 
 def _check_value(
-    instance: Resource, parameter: Parameter, value: Any, report: Report
+    instance: Resource[TemplateInstanceSpec], parameter: Parameter, value: Any, report: Report
 ) -> Value | None:
     span = instance.doc.span(("spec", "parameters", parameter.name))
     if parameter.type == "secret":
@@ -146,7 +146,9 @@ def _check_value(
     return checked
 
 
-def _secret(instance: Resource, parameter: Parameter, value: Any, report: Report) -> Value | None:
+def _secret(
+    instance: Resource[TemplateInstanceSpec], parameter: Parameter, value: Any, report: Report
+) -> Value | None:
     path = ("spec", "parameters", parameter.name)
     if isinstance(value, dict) and set(value) == {"secretRef"}:
         name = value["secretRef"]

@@ -26,6 +26,7 @@ from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.yaml import decode_text
+from agentflow.compiler.model.template import TemplateInstanceSpec, TemplateSpec
 from agentflow.compiler.model.versions import admits, parse_range
 from agentflow.compiler.source.snapshot import MAX_FILE_BYTES, Snapshot, SourceFile
 from agentflow.compiler.templates.params import Value, bind_parameters, check_declarations
@@ -37,7 +38,7 @@ TEMPLATE_FILE = "template.yaml"
 
 @dataclass(frozen=True, slots=True)
 class TemplateVersion:
-    resource: Resource
+    resource: Resource[TemplateSpec]
     folder: str
     """Repo-relative folder holding template.yaml and its assets."""
     compatible: bool
@@ -87,7 +88,9 @@ class Expansion:
 
 
 def build_registry(
-    templates: Sequence[Resource], report: Report | None = None, compiler: str = __version__
+    templates: Sequence[Resource[TemplateSpec]],
+    report: Report | None = None,
+    compiler: str = __version__,
 ) -> Registry:
     """Every valid template by name and version; problems go to ``report`` when given."""
     sink = report if report is not None else Report()
@@ -133,7 +136,7 @@ def _semver_key(entry: TemplateVersion) -> tuple[int, int, int, bool, str]:
     return (parsed.major, parsed.minor, parsed.patch, not prerelease, prerelease)
 
 
-def _check_folder(template: Resource, folder: str, report: Report) -> None:
+def _check_folder(template: Resource[TemplateSpec], folder: str, report: Report) -> None:
     version_folder = posixpath.basename(folder)
     name_folder = posixpath.basename(posixpath.dirname(folder))
     expected = f"templates/{template.name}/{template.spec.version}/{TEMPLATE_FILE}"
@@ -155,7 +158,7 @@ def _check_folder(template: Resource, folder: str, report: Report) -> None:
         )
 
 
-def _check_asset_globs(template: Resource, report: Report) -> None:
+def _check_asset_globs(template: Resource[TemplateSpec], report: Report) -> None:
     for i, pattern in enumerate(template.spec.assets):
         if _escapes(pattern):
             report.add(
@@ -193,7 +196,7 @@ def expand_templates(index: Index, snapshot: Snapshot, report: Report) -> Expans
     registry = build_registry(index.all("Template"), report)
     files = {f.path: f for f in snapshot.files}
     outputs: list[RenderedAsset] = []
-    chosen: list[tuple[Resource, TemplateVersion]] = []
+    chosen: list[tuple[Resource[TemplateInstanceSpec], TemplateVersion]] = []
     for instance in index.all("TemplateInstance"):
         template = _resolve(instance, registry, report)
         if template is None:
@@ -217,7 +220,9 @@ def expand_templates(index: Index, snapshot: Snapshot, report: Report) -> Expans
     return Expansion(expanded, uses)
 
 
-def _resolve(instance: Resource, registry: Registry, report: Report) -> TemplateVersion | None:
+def _resolve(
+    instance: Resource[TemplateInstanceSpec], registry: Registry, report: Report
+) -> TemplateVersion | None:
     name, constraint = instance.spec.template, instance.spec.version
     versions = registry.versions(name)
     if not versions or parse_range(constraint) is None:
@@ -239,7 +244,7 @@ def _resolve(instance: Resource, registry: Registry, report: Report) -> Template
 
 
 def render_instance(
-    instance: Resource,
+    instance: Resource[TemplateInstanceSpec],
     template: TemplateVersion,
     values: Mapping[str, Value],
     files: Mapping[str, SourceFile],

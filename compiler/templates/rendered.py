@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from agentflow.compiler.diagnostics import codes
 from agentflow.compiler.diagnostics.positions import Span, YamlPath
@@ -21,6 +22,7 @@ from agentflow.compiler.load.index import Index, build_index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.schema import validate_document
 from agentflow.compiler.load.yaml import is_resource, load_text
+from agentflow.compiler.model.template import TemplateInstanceSpec
 from agentflow.compiler.templates.positions import RenderMap
 from agentflow.compiler.templates.render import Rendered
 
@@ -30,7 +32,7 @@ RENDERABLE_KINDS = ("Agent", "Tool", "Workflow", "Policy")
 
 @dataclass(frozen=True, slots=True)
 class RenderedAsset:
-    instance: Resource
+    instance: Resource[TemplateInstanceSpec]
     rendered: Rendered
 
 
@@ -38,9 +40,9 @@ def admit_rendered(
     index: Index, outputs: Sequence[RenderedAsset], report: Report
 ) -> tuple[Index, Mapping[str, tuple[tuple[str, str], ...]]]:
     """Load, validate and index every rendered asset; collisions are reported, not indexed."""
-    admitted: list[Resource] = []
+    admitted: list[Resource[Any]] = []
     produced: dict[str, list[tuple[str, str]]] = {}
-    taken: dict[tuple[str, str], Resource] = {
+    taken: dict[tuple[str, str], Resource[Any]] = {
         (r.kind, r.name): r for r in reversed(index.resources)
     }
     for output in outputs:
@@ -68,7 +70,7 @@ def admit_rendered(
     return expanded, {file: tuple(items) for file, items in produced.items()}
 
 
-def _load(output: RenderedAsset, report: Report) -> Resource | None:
+def _load(output: RenderedAsset, report: Report) -> Resource[Any] | None:
     rendered = output.rendered
     if not rendered.text.strip():
         return None  # an asset may render nothing, e.g. behind an {% if %}
