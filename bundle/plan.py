@@ -90,9 +90,32 @@ class Transition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalPlan:
+    """A state that waits for a person instead of running a step (SPEC §1)."""
+
+    role: str
+    """Only a caller holding this role may decide."""
+    timeout_ms: int | None
+    """How long the run waits; past it, the state fails (its ``on_error`` is taken)."""
+    prompt: str | None
+    """What the person is asked; it may interpolate ``{{ output.x }}`` and the like."""
+
+
+APPROVAL_OUTPUT_SCHEMA: JsonText = (
+    '{"additionalProperties":false,"properties":{"approved":{"type":"boolean"},'
+    '"approver":{"type":"string"},"comment":{"type":"string"}},'
+    '"required":["approved","approver","comment"],"type":"object"}'
+)
+"""An approval state's output, fixed: ``{approved, approver, comment}`` (canonical JSON)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StatePlan:
     name: str
-    step: Step
+    step: Step | None
+    """What the state runs; None for an approval state."""
+    approval: ApprovalPlan | None = None
+    """Set for an approval state, which runs no step."""
     transitions: tuple[Transition, ...]
     """After success, in order, first match wins; ``on_success: X`` is ``(default → X,)``."""
     on_error: str | None

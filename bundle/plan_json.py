@@ -16,6 +16,7 @@ from agentflow.bundle.canonical import canonical_json
 from agentflow.bundle.plan import (
     PLANNER_VERSIONS,
     ActionNode,
+    ApprovalPlan,
     Binding,
     Branch,
     BtPlan,
@@ -81,8 +82,12 @@ def condition_to_json(condition: Condition | None) -> dict[str, Any] | None:
 
 
 def _state(state: StatePlan) -> dict[str, Any]:
+    approval = state.approval
     return {
-        "step": _step(state.step),
+        "step": _step(state.step) if state.step is not None else None,
+        "approval": None
+        if approval is None
+        else {"role": approval.role, "timeoutMs": approval.timeout_ms, "prompt": approval.prompt},
         "transitions": [
             {"target": t.target, "condition": condition_to_json(t.condition)}
             for t in state.transitions
@@ -207,9 +212,19 @@ def _read_state(name: str, data: dict[str, Any]) -> StatePlan:
         Transition(target=t["target"], condition=condition_from_json(t["condition"]))
         for t in data["transitions"]
     )
+    approval = data["approval"]
+    if (data["step"] is None) == (approval is None):
+        raise ValueError(f"state {name!r} must have exactly one of a step and an approval")
     return StatePlan(
         name=name,
-        step=_read_step(data["step"]),
+        step=_read_step(data["step"]) if data["step"] is not None else None,
+        approval=None
+        if approval is None
+        else ApprovalPlan(
+            role=str(approval["role"]),
+            timeout_ms=approval["timeoutMs"],
+            prompt=approval["prompt"],
+        ),
         transitions=transitions,
         on_error=data["onError"],
     )

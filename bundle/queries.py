@@ -40,7 +40,7 @@ def reachable_pairs(plan: Plan) -> frozenset[tuple[str, str | None]]:
 def plan_bindings(plan: Plan) -> Iterator[Binding]:
     """Every step binding of a plan, in plan order."""
     if isinstance(plan, FsmPlan):
-        yield from (state.step.binding for state in plan.states)
+        yield from (state.step.binding for state in plan.states if state.step is not None)
     elif isinstance(plan, BtPlan):
         yield from (step.binding for step in bt_steps(plan.root))
     else:

@@ -245,7 +245,8 @@ def _fsm_worst(plan: FsmPlan, cost: Callable[[Step], Spend]) -> Spend | None:
         after = NOTHING
         for target in exits[name]:
             after = after.most(worst[target])
-        worst[name] = cost(steps[name]) + after
+        step = steps[name]
+        worst[name] = (cost(step) if step is not None else NOTHING) + after
     return worst[plan.initial]
 
 
@@ -258,7 +259,8 @@ def _fsm_typical(plan: FsmPlan, attempt: Callable[[Step], Spend]) -> Spend | Non
             return None
         visited.add(name)
         state = states[name]
-        total += attempt(state.step)
+        if state.step is not None:  # an approval state costs nothing
+            total += attempt(state.step)
         if name in plan.finals or not state.transitions:
             break
         name = state.transitions[0].target

@@ -30,7 +30,7 @@ from agentflow.bundle.plan import (
     StatePlan,
     Step,
 )
-from agentflow.compiler.review.draw import who
+from agentflow.compiler.review.draw import does, who
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +69,36 @@ def _fsm_changes(old: FsmPlan, new: FsmPlan) -> Iterator[Change]:
     for name in sorted(before.keys() | after.keys()):
         was, now = before.get(name), after.get(name)
         if was is None and now is not None:
-            yield Change(f"state {name}", "state added", None, who(now.step.binding))
+            yield Change(f"state {name}", "state added", None, does(now))
             yield from (
                 Change(f"{name} → {t.target}", "transition added", None, _guard(t.condition))
                 for t in now.transitions
             )
         elif now is None and was is not None:
-            yield Change(f"state {name}", "state removed", who(was.step.binding), None)
+            yield Change(f"state {name}", "state removed", does(was), None)
         elif was is not None and now is not None:
             yield from _state_changes(was, now)
 
 
 def _state_changes(old: StatePlan, new: StatePlan) -> Iterator[Change]:
     where = f"state {old.name}"
-    yield from _step_changes(where, old.step, new.step)
+    if old.step is not None and new.step is not None:
+        yield from _step_changes(where, old.step, new.step)
+    elif old.step is not None or new.step is not None:
+        yield Change(where, "now does", does(old), does(new))
+    elif old.approval != new.approval:
+        assert old.approval is not None and new.approval is not None
+        if old.approval.role != new.approval.role:
+            yield Change(where, "approver role", old.approval.role, new.approval.role)
+        if old.approval.timeout_ms != new.approval.timeout_ms:
+            yield Change(
+                where,
+                "approval timeout",
+                _ms(old.approval.timeout_ms),
+                _ms(new.approval.timeout_ms),
+            )
+        if old.approval.prompt != new.approval.prompt:
+            yield Change(where, "prompt", old.approval.prompt, new.approval.prompt)
     if old.on_error != new.on_error:
         yield Change(where, "error edge", old.on_error, new.on_error)
     if [t.target for t in old.transitions] == [t.target for t in new.transitions]:

@@ -36,6 +36,7 @@ from agentflow.bundle.plan import (
     Plan,
     SelectorNode,
     SequenceNode,
+    StatePlan,
 )
 
 Shape = Literal["start", "state", "final", "action", "control", "condition", "outcome", "workflow"]
@@ -93,7 +94,7 @@ def _lay_out_fsm(plan: FsmPlan, picture: Picture) -> None:
     ids: dict[str, str] = {}
     for state in plan.states:
         shape: Shape = "final" if state.name in plan.finals else "state"
-        ids[state.name] = picture.add(shape, state.name, who(state.step.binding))
+        ids[state.name] = picture.add(shape, state.name, does(state))
     if plan.initial in ids:
         picture.edges.append(Edge(start, ids[plan.initial]))
     for state in plan.states:
@@ -154,6 +155,14 @@ def _lay_out_llm(plan: LlmPlan, picture: Picture) -> None:
     if plan.fallback is not None:
         fallback = picture.add("workflow", f"fallback: {plan.fallback}")
         picture.edges.append(Edge(planner, fallback, "on failure", "dashed"))
+
+
+def does(state: StatePlan) -> str:
+    """What an FSM state does: its step's ``agent / tool``, or ``approval by ROLE``."""
+    if state.step is not None:
+        return who(state.step.binding)
+    assert state.approval is not None
+    return f"approval by {state.approval.role}"
 
 
 def who(binding: Binding) -> str:
