@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 from agentflow.bundle.canonical import canonical_json, sha256_digest
 from agentflow.bundle.plan import RetryPlan
 from agentflow.bundle.plan_json import retry_from_json, retry_to_json
+from agentflow.bundle.secrets import SecretRef, text_from_json
 
 Sandbox = Literal["gvisor", "docker", "process"]
 SANDBOX_STRENGTH: Mapping[str, int] = MappingProxyType({"process": 0, "docker": 1, "gvisor": 2})
@@ -113,6 +114,11 @@ class ModelSettings:
     name: str
     temperature: float
     max_tokens: int | None
+    base_url: str | None = None
+    """Where the provider's OpenAI-compatible API is, in the environment compiled for (its
+    ``providers``); None when that environment names no endpoint for the provider."""
+    api_key: SecretRef | None = None
+    """The provider's API key, by reference."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +126,8 @@ class ModelSettings:
             "name": self.name,
             "temperature": self.temperature,
             "maxTokens": self.max_tokens,
+            "baseUrl": self.base_url,
+            "apiKey": self.api_key.to_json() if self.api_key is not None else None,
         }
 
 
@@ -261,6 +269,8 @@ def _read_profile(data: dict[str, Any]) -> ExecProfile:
             name=_str(model["name"]),
             temperature=float(model["temperature"]),
             max_tokens=_optional(model["maxTokens"], int),
+            base_url=_optional(model["baseUrl"], str),
+            api_key=_secret(model["apiKey"]),
         ),
         cost_per_call=_optional(data["costPerCall"], float),
         provenance=tuple(
@@ -279,6 +289,15 @@ def _origin(data: dict[str, Any]) -> Origin:
         line=_int(data.get("line", 0)),
         note=str(data.get("note", "")),
     )
+
+
+def _secret(value: Any) -> SecretRef | None:
+    if value is None:
+        return None
+    text = text_from_json(value)
+    if not isinstance(text, SecretRef):
+        raise TypeError("an API key must be a secret reference, never a value")
+    return text
 
 
 def _list_or_none(items: tuple[str, ...] | None) -> list[str] | None:
