@@ -20,31 +20,19 @@ all. The same sources give the same bytes on any machine, any day.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from dataclasses import dataclass
-
 from datetime import UTC, datetime
-
 from types import MappingProxyType
-
 from typing import Any
 
-from agentflow.compiler import __version__
-
-from agentflow.bundle.manifest import FORMAT_VERSION, MANIFEST
-
 from agentflow.bundle.canonical import canonical_json, sha256_digest
-
-from agentflow.compiler.source.provenance import Provenance
-
-from agentflow.compiler.pipeline import Validation
-
+from agentflow.bundle.manifest import FORMAT_VERSION, MANIFEST
 from agentflow.bundle.plan_json import plan_to_json
-
+from agentflow.compiler import __version__
+from agentflow.compiler.pipeline import Validation
 from agentflow.compiler.plan.keys import KeyInputs, plan_key_inputs
-
 from agentflow.compiler.plan.profiles import environment_of
-
+from agentflow.compiler.source.provenance import Provenance
 
 COMPILER_NAME = "agentflow"
 

@@ -16,29 +16,18 @@ rebuild skips loading the compiler's stages altogether.
 from __future__ import annotations
 
 import hashlib
-
 import json
-
 import os
-
 import tempfile
-
 from collections.abc import Mapping
-
 from dataclasses import asdict, dataclass
-
 from pathlib import Path
-
 from typing import Any
 
 from agentflow.compiler import __version__
-
 from agentflow.compiler.diagnostics.report import Diagnostic
-
 from agentflow.compiler.source.provenance import Provenance
-
 from agentflow.compiler.source.snapshot import Snapshot
-
 
 CACHE_DIR = ".af-cache"
 CACHE_FORMAT = "agentflow.build-cache/v1"

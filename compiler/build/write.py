@@ -17,29 +17,20 @@ to do.
 from __future__ import annotations
 
 import os
-
 import shutil
-
 import tempfile
-
 from collections.abc import Mapping
-
 from dataclasses import dataclass
-
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from agentflow.compiler.build import cache
-
 from agentflow.compiler.diagnostics.report import Diagnostic, UsageError
-
 from agentflow.compiler.source.provenance import Provenance
 from agentflow.compiler.source.read import read_source
 
 if TYPE_CHECKING:
     from agentflow.compiler.build.assemble import Bundle
-
 
 
 @dataclass(frozen=True, slots=True)
