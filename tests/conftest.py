@@ -81,3 +81,20 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
 
     monkeypatch.setattr(socket.socket, "connect", guard)
     yield
+
+
+YAML_PARSERS = ("libyaml", "pure")
+"""How `load.compose` can run: with libyaml's parser as its shortcut, or as on a PyYAML built
+without libyaml."""
+
+
+@pytest.fixture(params=YAML_PARSERS)
+def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once per PyYAML build: with libyaml (skipped where there is none) and without."""
+    from agentflow.compiler.load import compose
+
+    if request.param == "pure":
+        monkeypatch.setattr(compose, "LIBYAML", None)
+    elif compose.LIBYAML is None:
+        pytest.skip("this PyYAML was built without libyaml")
+    return str(request.param)

@@ -36,10 +36,10 @@ from agentflow.compiler.cel.sites import (
 )
 from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.diagnostics.report import Report
+from agentflow.compiler.load.compose import MAX_NODES
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.load.user_schemas import json_type_of
-from agentflow.compiler.load.yaml import MAX_NODES
 from agentflow.compiler.model.base import JsonSchemaRef
 from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.workflow import (

@@ -2,7 +2,8 @@
 
 Most AF1xx codes are also covered by tests/fixtures/cases/load-*; these are the inputs that cannot
 carry an `# expect:` comment (binary, mis-encoded, huge, generated or linked files) and the
-behaviour around them: a file that fails to load blocks only itself.
+behaviour around them: a file that fails to load blocks only itself. Every test runs twice, with
+libyaml and as on a PyYAML without it, since the diagnostics must not tell the two apart.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import pytest
 
 from agentflow.compiler.diagnostics.positions import Span
 from agentflow.compiler.diagnostics.report import Report
-from agentflow.compiler.load.yaml import MAX_DEPTH, MAX_NODES, load_document, resolve_plain
+from agentflow.compiler.load.compose import MAX_DEPTH, MAX_NODES
+from agentflow.compiler.load.scalars import resolve_plain
+from agentflow.compiler.load.yaml import load_document
 from agentflow.compiler.source.snapshot import MAX_FILE_BYTES, SourceFile
 from tests.repos import AGENT, check, found, only
+
+pytestmark = pytest.mark.usefixtures("yaml_parser")
 
 TOOL_HEAD = """\
 apiVersion: agentflow.dev/v1
