@@ -1,0 +1,1 @@
+"""Alembic migrations of the runtime's schema (`agentflow.runtime.store.tables`)."""
