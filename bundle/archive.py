@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import os
 import stat
 import tarfile
@@ -113,25 +114,32 @@ MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 """Unpacked size an archive may reach before it is refused (a bundle is kilobytes)."""
 
 
-def unpack_archive(path: Path) -> dict[str, bytes]:
-    """The files of an archive `af build --archive` wrote, read in memory: regular files only,
-    no path leaving the archive's one top folder, bounded in size."""
+def unpack_archive(source: Path | bytes, label: str | None = None) -> dict[str, bytes]:
+    """The files of an archive `af build --archive` wrote (a path, or its bytes as uploaded),
+    read in memory: regular files only, no path leaving the archive's one top folder, bounded
+    in size."""
+    shown = label or (str(source) if isinstance(source, Path) else "the archive")
     files: dict[str, bytes] = {}
     total = 0
     try:
-        with tarfile.open(path, mode="r:gz") as archive:
+        opened = (
+            tarfile.open(source, mode="r:gz")
+            if isinstance(source, Path)
+            else tarfile.open(fileobj=io.BytesIO(source), mode="r:gz")
+        )
+        with opened as archive:
             for member in archive:
                 parts = PurePosixPath(member.name).parts
                 if member.isdir():
                     continue
                 if not member.isfile() or len(parts) < 2 or ".." in parts or parts[0] == "/":
-                    raise BundleReadError(f"{path}: unexpected entry {member.name!r}")
+                    raise BundleReadError(f"{shown}: unexpected entry {member.name!r}")
                 total += member.size
                 if total > MAX_ARCHIVE_BYTES:
-                    raise BundleReadError(f"{path}: larger than a bundle can be")
+                    raise BundleReadError(f"{shown}: larger than a bundle can be")
                 handle = archive.extractfile(member)
                 assert handle is not None
                 files["/".join(parts[1:])] = handle.read()
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise BundleReadError(f"{path}: not a readable .tar.gz ({error})") from None
+        raise BundleReadError(f"{shown}: not a readable .tar.gz ({error})") from None
     return files

@@ -60,7 +60,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         data["bt"] = {"root": _node(plan.root)}
     else:
         data["llm"] = {
-            "binding": _binding(plan.binding),
+            "binding": binding_to_json(plan.binding),
             "prompt": plan.prompt,
             "temperature": plan.temperature,
             "maxSteps": plan.max_steps,
@@ -98,7 +98,7 @@ def _state(state: StatePlan) -> dict[str, Any]:
 
 def _step(step: Step) -> dict[str, Any]:
     return {
-        "binding": _binding(step.binding),
+        "binding": binding_to_json(step.binding),
         "prompt": step.prompt,
         "input": _value(step.input),
         "outputSchema": _value(step.output_schema),
@@ -107,7 +107,7 @@ def _step(step: Step) -> dict[str, Any]:
     }
 
 
-def _binding(binding: Binding) -> dict[str, Any]:
+def binding_to_json(binding: Binding) -> dict[str, Any]:
     return {
         "agent": binding.agent,
         "tool": binding.tool,
@@ -186,7 +186,7 @@ def _read_plan(data: dict[str, Any]) -> Plan:
         llm = data["llm"]
         return LlmPlan(
             **common,
-            binding=_read_binding(llm["binding"]),
+            binding=binding_from_json(llm["binding"]),
             prompt=llm["prompt"],
             temperature=float(llm["temperature"]),
             max_steps=int(llm["maxSteps"]),
@@ -232,7 +232,7 @@ def _read_state(name: str, data: dict[str, Any]) -> StatePlan:
 
 def _read_step(data: dict[str, Any]) -> Step:
     return Step(
-        binding=_read_binding(data["binding"]),
+        binding=binding_from_json(data["binding"]),
         prompt=data["prompt"],
         input=_text(data["input"]),
         output_schema=_text(data["outputSchema"]),
@@ -251,7 +251,7 @@ def retry_from_json(data: dict[str, Any]) -> RetryPlan:
     )
 
 
-def _read_binding(data: dict[str, Any]) -> Binding:
+def binding_from_json(data: dict[str, Any]) -> Binding:
     return Binding(
         agent=str(data["agent"]),
         tool=data["tool"],

@@ -378,6 +378,14 @@ class Tx:
             )
         )
 
+    def cancel_timers(self, run_id: str) -> None:
+        """A finished run's timers will never matter: they are marked fired."""
+        self.c.execute(
+            update(t.timers)
+            .where(and_(t.timers.c.run_id == run_id, t.timers.c.fired.is_(False)))
+            .values(fired=True)
+        )
+
     def take_due_timers(self, now: int, limit: int) -> list[TimerRow]:
         """Due timers, marked fired in this transaction."""
         query = (
@@ -494,13 +502,16 @@ class SqlStore:
 
     # --- reads -----------------------------------------------------------------------------
 
+    def _read(self) -> Connection:
+        return self.engine.connect().execution_options(reading=True)
+
     def bundle_archive(self, digest: str) -> bytes | None:
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(select(t.bundles.c.archive).where(t.bundles.c.digest == digest)).first()
             return None if row is None else bytes(row.archive)
 
     def run(self, run_id: str) -> RunRow | None:
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
             return None if row is None else _run(row)
 
@@ -513,11 +524,11 @@ class SqlStore:
             query = query.where(t.runs.c.status == status)
         if after is not None:
             query = query.where(t.runs.c.id < after)
-        with self.engine.connect() as c:
+        with self._read() as c:
             return [_run(r) for r in c.execute(query.order_by(t.runs.c.id.desc()).limit(limit))]
 
     def steps(self, run_id: str) -> list[StepRow]:
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(
                 select(t.steps)
                 .where(t.steps.c.run_id == run_id)
@@ -527,7 +538,7 @@ class SqlStore:
 
     def audit_trail(self) -> tuple[list[AuditRecord], dict[str, tuple[int, str]], list[str]]:
         """Every record in (chain, seq) order, each run's head, and the runs that ended."""
-        with self.engine.connect() as c:
+        with self._read() as c:
             records = [
                 AuditRecord(
                     chain=r.chain,
