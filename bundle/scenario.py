@@ -112,6 +112,11 @@ def scenarios_from_json(data: Any) -> tuple[str, tuple[Scenario, ...]]:
         raise ScenarioFormatError(f"a scenario is malformed: {error!r}") from None
 
 
+def scenario_from_json(data: dict[str, Any]) -> Scenario:
+    """One scenario as `Scenario.to_json` wrote it."""
+    return _scenario(data)
+
+
 def _scenario(data: dict[str, Any]) -> Scenario:
     expect = data["expect"]
     status = expect["status"]

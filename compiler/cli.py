@@ -15,6 +15,15 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 FORMATS = ("text", "json", "github", "sarif")
+RUNTIME_VERBS = {
+    "run": "run one workflow on the embedded runtime",
+    "test": "run every Scenario with its stubs",
+    "runs": "look at and steer runs (list, show, cancel, approve)",
+    "audit": "check the audit trail (verify)",
+    "runtime": "the production runtime (serve, worker, migrate, token)",
+}
+"""Verbs the runtime answers: `af` hands them to ``python -m agentflow.runtime`` unparsed, as
+git hands ``git foo`` to ``git-foo``, so the compiler never imports the runtime."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     diff.add_argument("--fail-on", choices=("escalation", "change"), metavar="escalation|change")
     _add_template_commands(commands)
+    for verb, text in RUNTIME_VERBS.items():  # listed in `af --help`; parsed by the runtime
+        commands.add_parser(verb, help=text, add_help=False)
     graph = commands.add_parser("graph", help="draw a workflow's compiled plan")
     graph.add_argument("workflow", metavar="WORKFLOW")
     graph.add_argument("path", nargs="?", default=".", metavar="PATH")
@@ -101,6 +112,9 @@ def _add_template_commands(commands: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in RUNTIME_VERBS:
+        return _hand_over(words, replace_process=argv is None)
     parser = build_parser()
     args = parser.parse_args(argv)
     from agentflow.compiler.diagnostics.report import UsageError
@@ -124,3 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+
+
+def _hand_over(words: list[str], *, replace_process: bool) -> int:
+    """Run a runtime verb: in this process's place (the `af` command), or as a child."""
+    command = [sys.executable, "-m", "agentflow.runtime", *words]
+    if replace_process:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, command)
+    import subprocess
+
+    return subprocess.run(command, check=False).returncode

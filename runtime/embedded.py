@@ -46,6 +46,7 @@ def start_run(
     environment: str | None = None,
     dedup_key: str | None = None,
     env: Mapping[str, Any] | None = None,
+    scenario: Any = None,
 ) -> str:
     """Accept a run in ``tx``: the run row and its first message are written together; a
     repeated ``dedup_key`` returns the run it started the first time."""
@@ -71,6 +72,7 @@ def start_run(
         dedup_key=dedup_key,
         trace_id=trace_id(),
         now=now,
+        scenario=scenario,
     )
     run = tx.lock_run(run_id)
     assert run is not None

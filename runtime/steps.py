@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -80,6 +80,20 @@ class ScenarioSteps:
 
     scenario: Scenario
     used: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def resumed(
+        cls, scenario: Scenario, answered: Iterable[tuple[str | None, str | None]]
+    ) -> ScenarioSteps:
+        """The stubs of a run that has already had the steps ``answered`` ((agent, tool) each),
+        so each name goes on with its next answer."""
+        stubs = dict(scenario.stubs)
+        used: dict[str, int] = {}
+        for agent, tool in answered:
+            name = tool if tool is not None and tool in stubs else agent
+            if name is not None:
+                used[name] = used.get(name, 0) + 1
+        return cls(scenario, used)
 
     async def run(self, context: StepContext, step: RunStep) -> StepOutcome:
         if step.refused is not None:

@@ -49,6 +49,8 @@ class RunRow:
     output: Any
     error: str | None
     state: Any
+    scenario: Any
+    """The scenario whose stubs answer this run (its JSON), or None for a live run."""
     trace_id: str
     audit_seq: int
     audit_head: str
@@ -113,6 +115,7 @@ def _run(row: Any) -> RunRow:
         output=from_text(row.output),
         error=row.error,
         state=from_text(row.state),
+        scenario=from_text(row.scenario),
         trace_id=row.trace_id,
         audit_seq=row.audit_seq,
         audit_head=row.audit_head,
@@ -191,6 +194,7 @@ class Tx:
         dedup_key: str | None,
         trace_id: str,
         now: int,
+        scenario: Any = None,
     ) -> None:
         self.c.execute(
             insert(t.runs).values(
@@ -205,6 +209,7 @@ class Tx:
                 error=None,
                 state=to_text(state),
                 dedup_key=dedup_key,
+                scenario=to_text(scenario) if scenario is not None else None,
                 trace_id=trace_id,
                 audit_seq=0,
                 audit_head=GENESIS,

@@ -5,7 +5,8 @@ reads back byte for byte on either database.
 
 - ``bundles``: content-addressed by digest (the archive as uploaded or built, its manifest);
 - ``activations``: which bundle each environment runs, every activation kept, newest wins;
-- ``runs``: one row per run, pinned to the bundle digest it started on, with the engine's state;
+- ``runs``: one row per run, pinned to the bundle digest it started on, with the engine's state
+  (and, for a run a scenario's stubs answer, that scenario);
 - ``steps``: each recorded attempt, unique on (run, seq, attempt): a step is recorded once;
 - ``leases``: who executes a step now, with its fencing epoch;
 - ``signals``: approvals and cancels, kept until the run consumes them;
@@ -75,6 +76,7 @@ runs = Table(
     Column("error", Text),
     Column("state", Text, nullable=False),
     Column("dedup_key", String(200)),
+    Column("scenario", Text),
     Column("trace_id", String(32), nullable=False),
     Column("audit_seq", Integer, nullable=False, default=0),
     Column("audit_head", String(80), nullable=False),

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("dedup_key", sa.String(200)),
+        sa.Column("scenario", sa.Text),
         sa.Column("trace_id", sa.String(32), nullable=False),
         sa.Column("audit_seq", sa.Integer, nullable=False),
         sa.Column("audit_head", sa.String(80), nullable=False),

@@ -1,0 +1,1 @@
+"""One module per runtime verb of `af`, each exposing ``run(args) -> int``."""
