@@ -122,7 +122,9 @@ class Embedded:
 
     def start(self, bundle: LoadedBundle, workflow: str, input: Any, **options: Any) -> str:
         with self.store.transaction() as tx:
-            return start_run(tx, bundle, workflow, input, now=self.clock.now_ms(), **options)
+            run_id = start_run(tx, bundle, workflow, input, now=self.clock.now_ms(), **options)
+        self.worker.outbox_dirty = True
+        return run_id
 
     def signal(self, run_id: str, kind: str, state: str | None, payload: Any, by: str) -> None:
         """Record an approval or a cancel, and the message that makes a worker look at it."""
@@ -134,6 +136,7 @@ class Embedded:
             signal = tx.add_signal(run_id, kind, state, payload, by, now)
             message = {"kind": "signal", "run": run_id, "signal": signal}
             tx.add_message(subject_for_events(run.workflow), message, now)
+        self.worker.outbox_dirty = True
 
     async def drive(self, runs: Iterable[str], *, limit_s: float | None = None) -> None:
         """Handle messages until each of ``runs`` is finished or waiting for a person,
@@ -142,6 +145,8 @@ class Embedded:
         loop = asyncio.get_running_loop()
         deadline = None if limit_s is None else loop.time() + limit_s
         running: set[asyncio.Task[None]] = set()
+        await self.worker.relay(force=True)  # what an earlier process left unpublished
+        self.worker.fire_timers(force=True)
         while True:
             if deadline is not None and loop.time() > deadline:
                 raise TimeoutError(f"the runtime was still busy after {limit_s} s")
@@ -160,16 +165,9 @@ class Embedded:
             if published or fired or not self.bus.idle():
                 await asyncio.sleep(0)
                 continue
-            if all(self._settled(run_id) for run_id in watched):
+            if not self.store.unsettled(watched):
                 return
             due = self.worker.next_timer_at()
             if due is None:
                 raise RuntimeError("a run is neither finished nor waiting, and nothing is due")
             await self.clock.sleep_until(due)
-
-    def _settled(self, run_id: str) -> bool:
-        run = self.store.run(run_id)
-        return run is None or run.status in SETTLED
-
-
-SETTLED = frozenset({"succeeded", "failed", "cancelled", "timed_out", "waiting"})

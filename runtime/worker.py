@@ -108,6 +108,12 @@ class Worker:
         self.owner, self.lease_ms, self.observer = owner, lease_ms, observer
         self.bundles = bundles or BundleCache(store)
         self.conditions = ConditionEvaluator(VARIABLES)
+        self.outbox_dirty = True
+        """Whether this worker wrote messages the relay has not looked at (it looks at least
+        once); other writers (an API, another process) are found by `relay(force=True)`."""
+        self.next_due: int | None = None
+        """The earliest timer this worker set since it last looked, so an idle loop need not
+        ask the store each turn."""
 
     # --- messages --------------------------------------------------------------------------
 
@@ -279,9 +285,13 @@ class Worker:
             if isinstance(command, RunStep):
                 payload = {"kind": "step", "run": run.id, "step": step_to_json(command)}
                 tx.add_message(subject_for_step(command), payload, now)
+                self.outbox_dirty = True
                 dispatched.append(command.name)
             elif isinstance(command, SetTimer):
                 tx.add_timer(run.id, command.kind, command.key, command.attempt, command.at_ms)
+                self.next_due = (
+                    command.at_ms if self.next_due is None else min(self.next_due, command.at_ms)
+                )
             elif isinstance(command, AwaitApproval):
                 records.append(("approval.waiting", {"state": command.state, "role": command.role}))
                 early = next(
@@ -317,10 +327,13 @@ class Worker:
 
     # --- the outbox and the timers ---------------------------------------------------------
 
-    async def relay(self, limit: int = 500) -> int:
+    async def relay(self, limit: int = 500, *, force: bool = False) -> int:
         """Publish what the outbox holds; returns how many messages went out. A message is
         marked published only after the bus took it; published twice after a crash, the bus
         drops the copy by its id (the outbox row's)."""
+        if not (force or self.outbox_dirty):
+            return 0
+        self.outbox_dirty = False
         with self.store.transaction() as tx:
             rows = tx.unpublished(limit)
         for row in rows:
@@ -328,11 +341,15 @@ class Worker:
         if rows:
             with self.store.transaction() as tx:
                 tx.mark_published([row.id for row in rows], self.clock.now_ms())
+            self.outbox_dirty = len(rows) == limit
         return len(rows)
 
-    def fire_timers(self, limit: int = 500) -> int:
+    def fire_timers(self, limit: int = 500, *, force: bool = False) -> int:
         """Turn due timers into event messages; returns how many fired."""
         now = self.clock.now_ms()
+        if not force and (self.next_due is None or self.next_due > now):
+            return 0
+        self.next_due = None
         with self.store.transaction() as tx:
             due = tx.take_due_timers(now, limit)
             for timer in due:
@@ -342,11 +359,15 @@ class Worker:
                 event = event_to_json(timer_event(timer.kind, timer.key, timer.attempt))
                 payload = {"kind": "event", "run": run.id, "event": event}
                 tx.add_message(subject_for_events(run.workflow), payload, now)
+            self.next_due = tx.next_timer_at()
+        if due:
+            self.outbox_dirty = True
         return len(due)
 
     def next_timer_at(self) -> int | None:
         with self.store.transaction() as tx:
-            return tx.next_timer_at()
+            self.next_due = tx.next_timer_at()
+        return self.next_due
 
 
 def _approval(state: str | None, payload: Any) -> ApprovalGiven:

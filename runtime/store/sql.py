@@ -520,6 +520,22 @@ class SqlStore:
             row = c.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
             return None if row is None else _run(row)
 
+    def unsettled(self, run_ids: Sequence[str]) -> int:
+        """How many of ``run_ids`` are neither finished nor waiting for a person."""
+        settled = ("succeeded", "failed", "cancelled", "timed_out", "waiting")
+        count = 0
+        with self._read() as c:
+            for start in range(0, len(run_ids), 500):
+                chunk = list(run_ids[start : start + 500])
+                count += int(
+                    c.execute(
+                        select(func.count())
+                        .select_from(t.runs)
+                        .where(t.runs.c.id.in_(chunk), t.runs.c.status.not_in(settled))
+                    ).scalar_one()
+                )
+        return count
+
     def runs(
         self, *, tenant: str, status: str | None = None, after: str | None = None, limit: int = 50
     ) -> list[RunRow]:
