@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import socket
@@ -71,16 +72,31 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
-    """Compiler tests never reach the network (services tests opt out with a marker)."""
+    """Tests never reach the network: ``services`` tests opt out, ``loopback`` tests may reach
+    only 127.0.0.0/8 and ::1 (servers they start themselves)."""
     if request.node.get_closest_marker("services"):
         yield
         return
+    loopback = request.node.get_closest_marker("loopback") is not None
+    connect = socket.socket.connect
 
     def guard(self: socket.socket, address: Any, *args: Any, **kwargs: Any) -> Any:
+        if loopback and _is_loopback(address):
+            return connect(self, address, *args, **kwargs)
         raise RuntimeError(f"network access in a hermetic test: {address!r}")
 
     monkeypatch.setattr(socket.socket, "connect", guard)
     yield
+
+
+def _is_loopback(address: Any) -> bool:
+    """Whether ``address`` is an IP socket address on 127.0.0.0/8 or ::1 (no names resolved)."""
+    if not isinstance(address, tuple) or not address or not isinstance(address[0], str):
+        return False
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return False
 
 
 YAML_PARSERS = ("libyaml", "pure")

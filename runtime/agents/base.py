@@ -51,6 +51,8 @@ class ChatRequest:
     response_schema: Json | None
     """The JSON Schema the answer's content must match (``response_format``), if any."""
     functions: tuple[FunctionSpec, ...] = ()
+    schema_name: str = "output"
+    """What ``response_format.json_schema.name`` calls the schema (``[A-Za-z0-9_-]{1,64}``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
