@@ -72,31 +72,44 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
-    """Tests never reach the network: ``services`` tests opt out, ``loopback`` tests may reach
-    only 127.0.0.0/8 and ::1 (servers they start themselves)."""
+    """Tests never reach the network. ``services`` tests opt out; ``loopback`` tests may
+    connect to 127.0.0.0/8 and ::1 (servers they start themselves), and to nothing else."""
     if request.node.get_closest_marker("services"):
         yield
         return
     loopback = request.node.get_closest_marker("loopback") is not None
-    connect = socket.socket.connect
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def allowed(self: socket.socket, address: Any) -> bool:
+        if not loopback or self.family not in (socket.AF_INET, socket.AF_INET6):
+            return False
+        return is_loopback_address(address[0])
 
     def guard(self: socket.socket, address: Any, *args: Any, **kwargs: Any) -> Any:
-        if loopback and _is_loopback(address):
+        if allowed(self, address):
             return connect(self, address, *args, **kwargs)
         raise RuntimeError(f"network access in a hermetic test: {address!r}")
 
+    def guard_ex(self: socket.socket, address: Any, *args: Any, **kwargs: Any) -> Any:
+        if allowed(self, address):
+            return connect_ex(self, address, *args, **kwargs)
+        raise RuntimeError(f"network access in a hermetic test: {address!r}")
+
     monkeypatch.setattr(socket.socket, "connect", guard)
+    monkeypatch.setattr(socket.socket, "connect_ex", guard_ex)
     yield
 
 
-def _is_loopback(address: Any) -> bool:
-    """Whether ``address`` is an IP socket address on 127.0.0.0/8 or ::1 (no names resolved)."""
-    if not isinstance(address, tuple) or not address or not isinstance(address[0], str):
-        return False
+def is_loopback_address(host: Any) -> bool:
+    """Whether ``host`` is a loopback IP literal (127.0.0.0/8, ::1, ::ffff:127.x); a name,
+    even ``localhost``, is not: what a name resolves to is not this guard's to trust."""
     try:
-        return ipaddress.ip_address(address[0]).is_loopback
+        address = ipaddress.ip_address(str(host).split("%", 1)[0])
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 YAML_PARSERS = ("libyaml", "pure")
