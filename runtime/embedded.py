@@ -93,7 +93,7 @@ class Embedded:
     def __init__(
         self,
         folder: Path,
-        runner: StepRunner,
+        runner: StepRunner | None = None,
         *,
         clock: Clock | None = None,
         observer: Observer | None = None,
@@ -105,6 +105,10 @@ class Embedded:
         self.store = SqlStore(engine)
         self.bus = MemoryBus()
         self.clock = clock or SystemClock()
+        if runner is None:  # real calls: tools, models, secrets, budgets in this store
+            from agentflow.runtime.live import live_steps
+
+            runner = live_steps(self.store, self.clock)
         self.worker = Worker(
             self.store,
             self.bus,

@@ -1,6 +1,6 @@
 """Running one step: a `RunStep` → its outcome, through the real callers or a scenario's stubs.
 
-The worker hands every step to a `StepRunner` and records what it says. `LiveSteps` calls the
+The worker hands every step to a `StepRunner` and records what it says. `live.LiveSteps` calls the
 step's tool (under the step's (agent, tool) ExecProfile) or, for an ``llm`` agent's own work,
 its model; `ScenarioSteps` answers from a scenario's stubs instead of the network. Either way a
 step that succeeds with an output its schema refuses fails here, with the validation error.
@@ -9,7 +9,6 @@ step that succeeds with an output its schema refuses fails here, with the valida
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -116,20 +115,3 @@ class ScenarioSteps:
             return StepOutcome(ok=False, error=answer.error, retryable=True)
         output = json.loads(answer.output) if answer.output is not None else None
         return checked(step, StepOutcome(ok=True, output=output))
-
-
-class Unconfigured:
-    """The runner before model and tool callers are wired: every call is refused clearly."""
-
-    async def run(self, context: StepContext, step: RunStep) -> StepOutcome:
-        if step.refused is not None:
-            return StepOutcome(ok=False, error=step.refused, retryable=False)
-        return StepOutcome(
-            ok=False,
-            error="this runtime has no model or tool callers configured; run with --scenario",
-            retryable=False,
-        )
-
-
-def elapsed_ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

@@ -22,7 +22,7 @@ from agentflow.runtime.commands.common import (
     step_line,
 )
 from agentflow.runtime.embedded import Embedded, RunRefused, data_dir
-from agentflow.runtime.steps import ScenarioSteps, StepRunner, Unconfigured
+from agentflow.runtime.steps import ScenarioSteps
 from agentflow.runtime.store.sql import RunRow, StepRow
 from agentflow.runtime.worker import StepReport
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             scenario = found[args.scenario]
     default = json.loads(scenario.input) if scenario is not None and scenario.input else {}
     value = parse_input(args.input, args.input_file, default)
-    runner: StepRunner = ScenarioSteps(scenario) if scenario is not None else Unconfigured()
+    runner = ScenarioSteps(scenario) if scenario is not None else None  # None: real calls
     text = args.format == "text"
     runtime = Embedded(data_dir(root), runner, observer=_printer() if text else None)
     bundle = runtime.add_bundle(archive)

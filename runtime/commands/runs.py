@@ -20,7 +20,7 @@ from agentflow.runtime.commands.common import repository
 from agentflow.runtime.commands.run import run_json
 from agentflow.runtime.embedded import Embedded, data_dir
 from agentflow.runtime.engine.run import state_from_json
-from agentflow.runtime.steps import ScenarioSteps, StepRunner, Unconfigured
+from agentflow.runtime.steps import ScenarioSteps
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     folder = data_dir(root)
     if not (folder / "runtime.db").is_file():
         raise UsageError(f"{folder}: no embedded runtime here yet (af run creates it)")
-    runtime = Embedded(folder, Unconfigured())
+    runtime = Embedded(folder)
     if args.action == "list":
         for listed in runtime.store.runs(tenant="default", status=args.status, limit=args.limit):
             print(f"{listed.id}  {listed.workflow}  {listed.status}")
@@ -51,11 +51,9 @@ def run(args: argparse.Namespace) -> int:
                 shown = step.error or json.dumps(step.output, sort_keys=True)
                 print(f"  {step.seq}.{step.attempt}  {step.name}  {step.status}  {shown}")
         return 0
-    runner: StepRunner = Unconfigured()
-    if row.scenario is not None:
+    if row.scenario is not None:  # a run a scenario answers goes on with its stubs
         answered = [(s.agent, s.tool) for s in runtime.store.steps(row.id)]
-        runner = ScenarioSteps.resumed(scenario_from_json(row.scenario), answered)
-    runtime.worker.runner = runner
+        runtime.worker.runner = ScenarioSteps.resumed(scenario_from_json(row.scenario), answered)
     who = getattr(args, "approver", None) or getpass.getuser()
     if args.action == "cancel":
         runtime.signal(row.id, "cancel", None, {}, who)
