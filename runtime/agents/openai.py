@@ -127,7 +127,7 @@ def request_body(model: ModelSettings, request: ChatRequest) -> dict[str, Any]:
             "json_schema": {
                 "name": request.schema_name,
                 "schema": request.response_schema,
-                "strict": True,
+                "strict": strict_ready(request.response_schema),
             },
         }
     if request.functions:
@@ -143,6 +143,24 @@ def request_body(model: ModelSettings, request: ChatRequest) -> dict[str, Any]:
             for f in request.functions
         ]
     return body
+
+
+def strict_ready(schema: Any) -> bool:
+    """Whether OpenAI's strict structured outputs accept ``schema``: every object closed
+    (``additionalProperties: false``) with every property required. The answer is checked
+    against the schema after the call either way; strict mode only makes the provider keep to it,
+    and a provider refuses strict mode for any other schema (HTTP 400)."""
+    if isinstance(schema, list):
+        return all(strict_ready(item) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    if schema.get("type") == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        if schema.get("additionalProperties") is not False:
+            return False
+        if not isinstance(properties, dict) or set(schema.get("required", ())) != set(properties):
+            return False
+    return all(strict_ready(value) for key, value in schema.items() if key != "required")
 
 
 def parse_answer(data: Any) -> ChatAnswer:

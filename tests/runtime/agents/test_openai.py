@@ -86,7 +86,7 @@ def test_the_request_says_model_schema_tools_and_headers() -> None:
     ]
     assert seen.body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "classify", "schema": SCHEMA, "strict": True},
+        "json_schema": {"name": "classify", "schema": SCHEMA, "strict": False},
     }
     assert seen.body["tools"] == [
         {
@@ -225,3 +225,25 @@ def test_the_api_key_never_appears_in_errors_or_logs(
     everything = [*map(str, errors), *map(repr, errors), caplog.text, captured.out, captured.err]
     assert caplog.records  # httpx did log the requests
     assert not [text for text in everything if API_KEY in text]
+
+
+def test_strict_mode_is_asked_only_for_schemas_it_accepts() -> None:
+    from agentflow.runtime.agents.openai import strict_ready
+
+    closed = {
+        "type": "object",
+        "properties": {
+            "intent": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["intent", "tags"],
+        "additionalProperties": False,
+    }
+    assert strict_ready(closed)
+    assert not strict_ready(SCHEMA)  # open, so strict mode would be refused with HTTP 400
+    assert not strict_ready({**closed, "required": ["intent"]})
+    nested = {
+        **closed,
+        "properties": {**closed["properties"], "who": {"type": "object", "properties": {}}},
+    }
+    assert not strict_ready({**nested, "required": ["intent", "tags", "who"]})

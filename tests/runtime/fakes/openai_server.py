@@ -5,8 +5,9 @@ yields a `FakeOpenAI`: ``base_url`` (``http://127.0.0.1:<port>/v1``), and every 
 (path, headers, JSON body). ``POST /v1/chat/completions`` answers the scripted `Reply` in order
 (the last one repeats): content, tool calls, an HTTP error (500, 429, 400 …) or a raw body.
 Like a real provider it refuses (HTTP 400) a request of the wrong shape: no model or messages,
-a ``response_format`` that is not a strict ``json_schema`` with a schema, or ``tools`` that are
-not functions with a name and parameters.
+a ``response_format`` that is not a ``json_schema`` with a schema (or asks for strict mode with
+a schema strict mode refuses: an open object, an optional property), or ``tools`` that are not
+functions with a name and parameters.
 """
 
 from __future__ import annotations
@@ -107,6 +108,21 @@ def _completion(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _closed(schema: Any) -> bool:
+    """What OpenAI's strict mode demands: additionalProperties false, every property required."""
+    if isinstance(schema, list):
+        return all(_closed(item) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    if schema.get("type") == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        if schema.get("additionalProperties") is not False or set(
+            schema.get("required", ())
+        ) != set(properties):
+            return False
+    return all(_closed(v) for k, v in schema.items() if k != "required")
+
+
 def _shape_problem(body: Any) -> str | None:
     if not isinstance(body, dict):
         return "the body is not a JSON object"
@@ -121,9 +137,11 @@ def _shape_problem(body: Any) -> str | None:
             or not isinstance(schema, dict)
             or not _NAME.fullmatch(str(schema.get("name")))
             or not isinstance(schema.get("schema"), dict)
-            or schema.get("strict") is not True
+            or not isinstance(schema.get("strict"), bool)
         ):
-            return f"response_format is not a strict json_schema: {form!r}"
+            return f"response_format is not a json_schema: {form!r}"
+        if schema["strict"] and not _closed(schema["schema"]):
+            return "Invalid schema for response_format: strict mode needs every object closed"
     for tool in body.get("tools", []):
         function = tool.get("function") if isinstance(tool, dict) else None
         if (
