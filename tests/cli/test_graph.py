@@ -13,7 +13,6 @@ import pytest
 
 from agentflow.compiler.pipeline import validate_snapshot
 from agentflow.compiler.plan.compile import compile_plans
-from agentflow.compiler.review.draw import dot_text, mermaid_text
 from agentflow.compiler.source.snapshot import read_folder
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
 from tests.golden import GOLDEN, check_golden
@@ -78,25 +77,6 @@ def test_mermaid_lines_are_well_formed(case: str) -> None:
             labels = re.findall(_LABEL, line)
             for label in labels:  # only the <br> we write, no raw syntax characters
                 assert not set(label.replace("<br>", "")) & set("<>|`"), line
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ('a "b" c', "a #quot;b#quot; c"),
-        ("x | y", "x #124; y"),
-        ("a < b > c", "a #lt; b #gt; c"),
-        ("#1 & #2", "#35;1 #amp; #35;2"),
-        ("`md`", "#96;md#96;"),
-        ("one\ntwo\r\nthree", "one<br>two<br>three"),
-    ],
-)
-def test_mermaid_escaping(text: str, expected: str) -> None:
-    assert mermaid_text(text) == expected
-
-
-def test_dot_escaping() -> None:
-    assert dot_text('say "hi" \\ \nnext') == 'say \\"hi\\" \\\\ \\nnext'
 
 
 @pytest.mark.parametrize("case", CASES)
