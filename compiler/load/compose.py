@@ -48,7 +48,7 @@ CANONICAL: Loader = yaml.SafeLoader
 """The parser whose events every diagnostic comes from."""
 
 # Where libyaml and PyYAML's own parser read the same text differently, as differential fuzzing
-# found (tests/compiler/test_parsers.py keeps looking). Text with a tab, a byte order mark or a
+# found (tests/compiler/load/test_compose.py keeps looking). Text with a tab, a byte order mark or a
 # comment right after a block scalar's ``|`` or ``>`` goes straight to the pure parser: libyaml
 # takes a tab as a separator, skips a byte order mark at the start of any line and allows that
 # comment. The libyaml attempt stops at an anchor or a tag, at an empty plain scalar (the two place

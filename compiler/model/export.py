@@ -3,7 +3,7 @@
 Input: the pydantic models of `model/` (`KIND_MODELS`). Output: `schemas/<kind>.schema.json`, one
 per kind, plus `schemas/resource.schema.json` (any resource, picked by `kind`), in JSON Schema
 draft-07, the dialect yaml-language-server reads. The models stay the single source of truth: the
-files are generated, and `--check` (run in CI and by `tests/compiler/test_published_schemas.py`)
+files are generated, and `--check` (run in CI and by `tests/compiler/model/test_export.py`)
 fails when they drift.
 
     python -m agentflow.compiler.model.export [--check] [OUT_DIR]      (OUT_DIR: ./schemas)

@@ -3,6 +3,10 @@
 Random bytes, random YAML and random near-resources never make the pipeline raise, every
 diagnostic points at a real place (line and column >= 1), and the real `af` exits 0, 1 or 2
 without a traceback.
+
+The three soak runs (random repositories of several resources, mutated copies of examples/repo,
+a real `af` per example) take several seconds each and are marked ``slow``: deselected by default,
+run by ``pytest -m slow`` and by CI (.ci/run).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -137,6 +142,7 @@ def test_random_yaml_documents_never_raise(document: Any) -> None:
     assert_well_placed(validate_files({"workflows/random.yaml": text}))
 
 
+@pytest.mark.slow
 @IN_PROCESS
 @given(st.lists(near_resources, min_size=1, max_size=6))
 def test_random_repositories_never_raise(resources: list[Any]) -> None:
@@ -146,12 +152,14 @@ def test_random_repositories_never_raise(resources: list[Any]) -> None:
     assert_well_placed(validate_files(files))
 
 
+@pytest.mark.slow
 @WHOLE_REPOSITORY
 @given(mutated_examples())
 def test_mutated_example_repositories_never_raise(files: dict[str, str | bytes]) -> None:
     assert_well_placed(validate_files(files))
 
 
+@pytest.mark.slow
 @SUBPROCESS
 @given(
     st.lists(documents, min_size=1, max_size=4),

@@ -17,7 +17,6 @@ import rfc8785
 
 from agentflow.compiler.build.write import build
 from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
-from tests.golden import GOLDEN, check_golden
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 SCHEMAS = {
@@ -226,30 +225,6 @@ def test_two_machines_build_byte_identical_bundles_and_archives(tmp_path: Path) 
     assert digest_a == digest_b
     assert files_a == files_b
     assert "support-desk-1.4.0.tar.gz" in files_a
-
-
-GOLDEN_CASES = {
-    "bundle-example": EXAMPLE_REPO,
-    "bundle-independent-safety": FIXTURES / "independent-safety" / "clean",
-}
-
-
-@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
-def test_bundle_golden(case: str, tmp_path: Path, update_golden: bool) -> None:
-    """The bundle, byte for byte; goldens are pretty-printed so that a review can read them."""
-    result = build(outside_git(GOLDEN_CASES[case], tmp_path), out=tmp_path / "dist", environ=EPOCH)
-    assert result.path is not None
-    actual = {}
-    for path, data in files_of(result.path).items():
-        pretty = json.dumps(json.loads(data), indent=2, sort_keys=True, ensure_ascii=False)
-        assert rfc8785.dumps(json.loads(pretty)) == data  # the golden pins every byte
-        actual[path] = pretty + "\n"
-    check_golden(
-        GOLDEN / case / "expected",
-        actual,
-        update=update_golden,
-        test="tests/compiler/test_build.py",
-    )
 
 
 def test_a_no_op_rebuild_reuses_the_bundle_and_says_so(tmp_path: Path) -> None:
