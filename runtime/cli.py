@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--env", metavar="ENV", help="compile and run for this environment")
     run.add_argument("--bundle", metavar="DIR", help="run this built bundle (folder or .tar.gz)")
     run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines on stderr: warnings as text, or every step as JSON with its run, step "
+        "and trace ids",
+    )
     test = verbs.add_parser("test", help="run every Scenario with its stubs; no network")
     test.add_argument("path", nargs="?", default=".", metavar="PATH")
     test.add_argument("--scenario", metavar="NAME", help="only this scenario")

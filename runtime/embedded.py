@@ -22,6 +22,7 @@ from agentflow.runtime.clock import Clock, SystemClock
 from agentflow.runtime.engine.run import RunState, Started, state_to_json
 from agentflow.runtime.ids import trace_id, ulid
 from agentflow.runtime.messages import event_to_json
+from agentflow.runtime.secrets import Redactor
 from agentflow.runtime.steps import StepRunner
 from agentflow.runtime.store.schema import connect, migrate
 from agentflow.runtime.store.sql import SqlStore, Tx
@@ -105,10 +106,12 @@ class Embedded:
         self.store = SqlStore(engine)
         self.bus = MemoryBus()
         self.clock = clock or SystemClock()
+        self.redactor = Redactor()
+        """Every secret value resolved in this process, masked in errors and log lines."""
         if runner is None:  # real calls: tools, models, secrets, budgets in this store
             from agentflow.runtime.live import live_steps
 
-            runner = live_steps(self.store, self.clock)
+            runner = live_steps(self.store, self.clock, self.redactor)
         self.worker = Worker(
             self.store,
             self.bus,

@@ -157,9 +157,11 @@ def _record(call: ToolCallRecord) -> CallRecord:
     )
 
 
-def live_steps(store: SqlStore, clock: Clock, secrets: Secrets | None = None) -> LiveSteps:
-    """The runner of live runs; secrets from ``AF_SECRET_<NAME>``, then ``AF_SECRETS_DIR``."""
-    redactor = Redactor()
+def live_steps(
+    store: SqlStore, clock: Clock, redactor: Redactor, secrets: Secrets | None = None
+) -> LiveSteps:
+    """The runner of live runs; secrets from ``AF_SECRET_<NAME>``, then ``AF_SECRETS_DIR``;
+    ``redactor`` learns every value resolved (the logs mask them through it too)."""
     resolved = RedactingSecrets(
         secrets if secrets is not None else EnvSecrets.from_environment(), redactor
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,7 @@ from agentflow.runtime.engine.run import (
     state_from_json,
     state_to_json,
 )
+from agentflow.runtime.logs import about
 from agentflow.runtime.messages import (
     event_from_json,
     event_to_json,
@@ -61,6 +63,7 @@ from agentflow.runtime.steps import CallRecord, StepContext, StepOutcome, StepRu
 from agentflow.runtime.store.sql import AlreadyRecorded, RunRow, SqlStore, StepRow, Tx
 
 VARIABLES = ("input", "output", "state", "env")
+_log = logging.getLogger("agentflow.runtime.worker")
 LEASE_MS = 60_000
 """How long a step's lease lasts before another worker may take the step over; a long step
 extends it while it runs."""
@@ -170,8 +173,17 @@ class Worker:
         if run is None or run.status in ("succeeded", "failed", "cancelled", "timed_out"):
             return True  # the run ended (cancelled, timed out) while the step waited
         started = self.clock.now_ms()
-        outcome = await self._run_with_heartbeat(run, step, epoch, started)
-        ended = self.clock.now_ms()
+        with about(run_id, step.name, run.trace_id):
+            outcome = await self._run_with_heartbeat(run, step, epoch, started)
+            ended = self.clock.now_ms()
+            _log.info(
+                "step %s attempt %d %s in %d ms%s",
+                step.name,
+                step.attempt,
+                "succeeded" if outcome.ok else "failed",
+                ended - started,
+                "" if outcome.ok else f": {outcome.error}",
+            )
         with self.store.transaction() as tx:
             if not tx.finish_lease(run_id, step.seq, epoch):
                 return True  # fenced out: another worker took the step over

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from agentflow.runtime.commands.common import (
     step_line,
 )
 from agentflow.runtime.embedded import Embedded, RunRefused, data_dir
+from agentflow.runtime.logs import configure
 from agentflow.runtime.steps import ScenarioSteps
 from agentflow.runtime.store.sql import RunRow, StepRow
 from agentflow.runtime.worker import StepReport
@@ -50,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
     runner = ScenarioSteps(scenario) if scenario is not None else None  # None: real calls
     text = args.format == "text"
     runtime = Embedded(data_dir(root), runner, observer=_printer() if text else None)
+    configure(
+        args.log_format,
+        runtime.redactor.redact,
+        logging.INFO if args.log_format == "json" else logging.WARNING,
+    )
     bundle = runtime.add_bundle(archive)
     if scenario is not None and scenario.workflow != args.workflow:
         raise UsageError(f"scenario '{scenario.name}' tests workflow '{scenario.workflow}'")
