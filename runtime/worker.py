@@ -265,15 +265,15 @@ class Worker:
         state = decision.state
         if state.status != before.status:
             records.append(("run.status", {"from": before.status, "to": state.status}))
-        tx.update_run(
-            run.id,
+        run = tx.update_run(
+            run,
+            records,
             status=state.status,
             state=state_to_json(state),
             output=state.output,
             error=state.error,
             now=now,
         )
-        run = tx.audit_run(run, records, now)
         if state.finished:
             tx.cancel_timers(run.id)
             tx.audit_global(

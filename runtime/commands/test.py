@@ -67,7 +67,7 @@ def _run(scenario: Scenario, archive: bytes) -> Result:
         row = runtime.store.run(run_id)
         assert row is not None
         path = tuple(step.name for step in runtime.store.steps(run_id))
-        runtime.store.engine.dispose()
+        runtime.store.close()
         return Result(scenario, row.status, path, row.error)
 
 

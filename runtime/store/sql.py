@@ -16,17 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from agentflow.bundle.canonical import canonical_json
 from agentflow.runtime.audit import GENESIS, GLOBAL, AuditRecord, seal
 from agentflow.runtime.store import tables as t
 
 
 def to_text(value: Any) -> str:
-    """JSON as the store keeps it: canonical text."""
-    return canonical_json(value).decode("utf-8")
+    """JSON as the store keeps it: compact, keys sorted, so equal values are equal text. Nothing
+    stored is hashed from this text (audit hashes are over canonical JSON, `audit.seal`);
+    a value JSON cannot hold (NaN, a huge integer) is refused here, as it is everywhere."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def from_text(text: str | None) -> Any:
@@ -143,6 +146,55 @@ def _step(row: Any) -> StepRow:
     )
 
 
+# The statements every step runs, built once: constructing a clause costs far more than
+# executing it (measured: most of a step's time went into building its statements).
+_b = bindparam
+_LOCK_RUN = select(t.runs).where(t.runs.c.id == _b("b_run"))
+_LOCK_RUN_PG = _LOCK_RUN.with_for_update()
+_UPDATE_RUN = (
+    update(t.runs)
+    .where(t.runs.c.id == _b("b_run"))
+    .values(
+        status=_b("status"),
+        state=_b("state"),
+        output=_b("output"),
+        error=_b("error"),
+        updated_at=_b("updated_at"),
+        audit_seq=_b("audit_seq"),
+        audit_head=_b("audit_head"),
+    )
+)
+_STEP_RECORDED = select(t.steps.c.seq).where(
+    t.steps.c.run_id == _b("b_run"),
+    t.steps.c.seq == _b("b_seq"),
+    t.steps.c.attempt == _b("b_attempt"),
+)
+_LEASE = select(t.leases).where(t.leases.c.run_id == _b("b_run"), t.leases.c.seq == _b("b_seq"))
+_NEW_LEASE = insert(t.leases)
+_RENEW_LEASE = (
+    update(t.leases)
+    .where(t.leases.c.run_id == _b("b_run"), t.leases.c.seq == _b("b_seq"))
+    .values(epoch=_b("epoch"), owner=_b("owner"), expires_at=_b("expires_at"))
+)
+_HELD_LEASE = (
+    t.leases.c.run_id == _b("b_run"),
+    t.leases.c.seq == _b("b_seq"),
+    t.leases.c.epoch == _b("b_epoch"),
+    t.leases.c.done.is_(False),
+)
+_EXTEND_LEASE = update(t.leases).where(*_HELD_LEASE).values(expires_at=_b("expires_at"))
+_FINISH_LEASE = update(t.leases).where(*_HELD_LEASE).values(done=True)
+_INSERT_STEP = insert(t.steps)
+_INSERT_MESSAGE = insert(t.outbox)
+_INSERT_AUDIT = insert(t.audit)
+_INSERT_TIMER = insert(t.timers)
+_PENDING_SIGNALS = (
+    select(t.signals)
+    .where(t.signals.c.run_id == _b("b_run"), t.signals.c.consumed_at.is_(None))
+    .order_by(t.signals.c.id)
+)
+
+
 class Tx:
     """One transaction's operations. Obtain it from `SqlStore.transaction`."""
 
@@ -220,118 +272,90 @@ class Tx:
 
     def lock_run(self, run_id: str) -> RunRow | None:
         """The run, locked until the transaction ends."""
-        query = select(t.runs).where(t.runs.c.id == run_id)
-        if self._postgres:
-            query = query.with_for_update()
-        row = self.c.execute(query).first()
+        row = self.c.execute(
+            _LOCK_RUN_PG if self._postgres else _LOCK_RUN, {"b_run": run_id}
+        ).first()
         return None if row is None else _run(row)
 
     def update_run(
-        self, run_id: str, *, status: str, state: Any, output: Any, error: str | None, now: int
-    ) -> None:
+        self,
+        run: RunRow,
+        records: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        status: str,
+        state: Any,
+        output: Any,
+        error: str | None,
+        now: int,
+    ) -> RunRow:
+        """Store the run's new state, with ``records`` appended to its audit chain, in one
+        update; returns the run with its new audit head."""
+        seq, head = self._chain(run, records, now)
         self.c.execute(
-            update(t.runs)
-            .where(t.runs.c.id == run_id)
-            .values(
-                status=status,
-                state=to_text(state),
-                output=to_text(output) if output is not None else None,
-                error=error,
-                updated_at=now,
-            )
+            _UPDATE_RUN,
+            {
+                "b_run": run.id,
+                "status": status,
+                "state": to_text(state),
+                "output": to_text(output) if output is not None else None,
+                "error": error,
+                "updated_at": now,
+                "audit_seq": seq,
+                "audit_head": head,
+            },
         )
+        return dataclasses.replace(run, audit_seq=seq, audit_head=head)
 
     # --- steps and leases ------------------------------------------------------------------
 
     def step_recorded(self, run_id: str, seq: int, attempt: int) -> bool:
         found = self.c.execute(
-            select(t.steps.c.seq).where(
-                and_(t.steps.c.run_id == run_id, t.steps.c.seq == seq, t.steps.c.attempt == attempt)
-            )
-        ).first()
-        return found is not None
+            _STEP_RECORDED, {"b_run": run_id, "b_seq": seq, "b_attempt": attempt}
+        )
+        return found.first() is not None
 
     def claim_lease(self, run_id: str, seq: int, owner: str, now: int, lease_ms: int) -> int | None:
         """Take the lease of step ``seq`` and return its new epoch (the fencing token); None
         while another worker's lease on it is alive, or once the step is done."""
-        row = self.c.execute(
-            select(t.leases).where(and_(t.leases.c.run_id == run_id, t.leases.c.seq == seq))
-        ).first()
+        row = self.c.execute(_LEASE, {"b_run": run_id, "b_seq": seq}).first()
         if row is None:
-            self.c.execute(
-                insert(t.leases).values(
-                    run_id=run_id,
-                    seq=seq,
-                    epoch=1,
-                    owner=owner,
-                    expires_at=now + lease_ms,
-                    done=False,
-                )
-            )
+            values = {"run_id": run_id, "seq": seq, "epoch": 1, "owner": owner}
+            self.c.execute(_NEW_LEASE, {**values, "expires_at": now + lease_ms, "done": False})
             return 1
         if row.done or (row.owner != owner and row.expires_at > now):
             return None
         epoch = int(row.epoch) + 1
         self.c.execute(
-            update(t.leases)
-            .where(and_(t.leases.c.run_id == run_id, t.leases.c.seq == seq))
-            .values(epoch=epoch, owner=owner, expires_at=now + lease_ms)
+            _RENEW_LEASE,
+            {
+                "b_run": run_id,
+                "b_seq": seq,
+                "epoch": epoch,
+                "owner": owner,
+                "expires_at": now + lease_ms,
+            },
         )
         return epoch
 
     def extend_lease(self, run_id: str, seq: int, epoch: int, until: int) -> bool:
         done = self.c.execute(
-            update(t.leases)
-            .where(
-                and_(
-                    t.leases.c.run_id == run_id,
-                    t.leases.c.seq == seq,
-                    t.leases.c.epoch == epoch,
-                    t.leases.c.done.is_(False),
-                )
-            )
-            .values(expires_at=until)
+            _EXTEND_LEASE, {"b_run": run_id, "b_seq": seq, "b_epoch": epoch, "expires_at": until}
         )
         return bool(done.rowcount)
 
     def finish_lease(self, run_id: str, seq: int, epoch: int) -> bool:
         """Close the lease if ``epoch`` still holds it; False: this worker was fenced out."""
-        done = self.c.execute(
-            update(t.leases)
-            .where(
-                and_(
-                    t.leases.c.run_id == run_id,
-                    t.leases.c.seq == seq,
-                    t.leases.c.epoch == epoch,
-                    t.leases.c.done.is_(False),
-                )
-            )
-            .values(done=True)
-        )
+        done = self.c.execute(_FINISH_LEASE, {"b_run": run_id, "b_seq": seq, "b_epoch": epoch})
         return bool(done.rowcount)
 
     def record_step(self, step: StepRow) -> None:
         """Insert the step's row; raises `AlreadyRecorded` when the attempt has one."""
         try:
             with self.c.begin_nested():
-                self.c.execute(
-                    insert(t.steps).values(
-                        run_id=step.run_id,
-                        seq=step.seq,
-                        attempt=step.attempt,
-                        name=step.name,
-                        agent=step.agent,
-                        tool=step.tool,
-                        status=step.status,
-                        input=to_text(step.input) if step.input is not None else None,
-                        output=to_text(step.output) if step.output is not None else None,
-                        error=step.error,
-                        tokens=step.tokens,
-                        dollars=step.dollars,
-                        started_at=step.started_at,
-                        ended_at=step.ended_at,
-                    )
-                )
+                row = dataclasses.asdict(step)
+                row["input"] = to_text(step.input) if step.input is not None else None
+                row["output"] = to_text(step.output) if step.output is not None else None
+                self.c.execute(_INSERT_STEP, row)
         except IntegrityError:
             raise AlreadyRecorded(f"{step.run_id} step {step.seq} attempt {step.attempt}") from None
 
@@ -356,11 +380,7 @@ class Tx:
         return int(key[0])
 
     def pending_signals(self, run_id: str) -> list[SignalRow]:
-        rows = self.c.execute(
-            select(t.signals)
-            .where(and_(t.signals.c.run_id == run_id, t.signals.c.consumed_at.is_(None)))
-            .order_by(t.signals.c.id)
-        )
+        rows = self.c.execute(_PENDING_SIGNALS, {"b_run": run_id})
         return [
             SignalRow(
                 id=r.id,
@@ -378,9 +398,15 @@ class Tx:
 
     def add_timer(self, run_id: str, kind: str, key: str, attempt: int, due_at: int) -> None:
         self.c.execute(
-            insert(t.timers).values(
-                run_id=run_id, kind=kind, key=key, attempt=attempt, due_at=due_at, fired=False
-            )
+            _INSERT_TIMER,
+            {
+                "run_id": run_id,
+                "kind": kind,
+                "key": key,
+                "attempt": attempt,
+                "due_at": due_at,
+                "fired": False,
+            },
         )
 
     def cancel_timers(self, run_id: str) -> None:
@@ -423,7 +449,7 @@ class Tx:
 
     def add_message(self, subject: str, payload: Any, now: int) -> int:
         result = self.c.execute(
-            insert(t.outbox).values(subject=subject, payload=to_text(payload), created_at=now)
+            _INSERT_MESSAGE, {"subject": subject, "payload": to_text(payload), "created_at": now}
         )
         key = result.inserted_primary_key
         assert key is not None
@@ -454,18 +480,25 @@ class Tx:
     def audit_run(
         self, run: RunRow, records: Sequence[tuple[str, Mapping[str, Any]]], now: int
     ) -> RunRow:
-        """Append records to the run's chain; returns the run with its new head."""
+        """Append records to the run's chain; returns the run with its new head. (A change of
+        state appends its records with `update_run`, in the same statement.)"""
+        seq, head = self._chain(run, records, now)
+        if seq != run.audit_seq:
+            self.c.execute(
+                update(t.runs).where(t.runs.c.id == run.id).values(audit_seq=seq, audit_head=head)
+            )
+        return dataclasses.replace(run, audit_seq=seq, audit_head=head)
+
+    def _chain(
+        self, run: RunRow, records: Sequence[tuple[str, Mapping[str, Any]]], now: int
+    ) -> tuple[int, str]:
         seq, head = run.audit_seq, run.audit_head
         for kind, body in records:
             seq += 1
             record = seal(run.id, seq, kind, body, now, head)
             self._insert_audit(record)
             head = record.hash
-        if seq != run.audit_seq:
-            self.c.execute(
-                update(t.runs).where(t.runs.c.id == run.id).values(audit_seq=seq, audit_head=head)
-            )
-        return dataclasses.replace(run, audit_seq=seq, audit_head=head)
+        return seq, head
 
     def audit_global(self, kind: str, body: Mapping[str, Any], now: int) -> AuditRecord:
         last = self.c.execute(
@@ -481,15 +514,16 @@ class Tx:
 
     def _insert_audit(self, record: AuditRecord) -> None:
         self.c.execute(
-            insert(t.audit).values(
-                chain=record.chain,
-                seq=record.seq,
-                kind=record.kind,
-                body=to_text(dict(record.body)),
-                at=record.at,
-                prev_hash=record.prev_hash,
-                hash=record.hash,
-            )
+            _INSERT_AUDIT,
+            {
+                "chain": record.chain,
+                "seq": record.seq,
+                "kind": record.kind,
+                "body": to_text(dict(record.body)),
+                "at": record.at,
+                "prev_hash": record.prev_hash,
+                "hash": record.hash,
+            },
         )
 
 
@@ -499,11 +533,27 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+        self._writer: Connection | None = None
+        """SQLite: the one connection every write goes through. SQLite has one writer at a
+        time anyway, and keeping it saves the pool's checkout, reset and checkin on every
+        transaction. PostgreSQL takes a pooled connection per transaction."""
+        if not self._postgres:
+            self._writer = engine.connect()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.engine.begin() as connection:
-            yield Tx(connection, self._postgres)
+        if self._writer is None:
+            with self.engine.begin() as connection:
+                yield Tx(connection, self._postgres)
+            return
+        with self._writer.begin():
+            yield Tx(self._writer, self._postgres)
 
     # --- reads -----------------------------------------------------------------------------
 

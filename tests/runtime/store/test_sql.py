@@ -103,10 +103,11 @@ def _trail(store: SqlStore) -> None:
     with store.transaction() as tx:
         run = tx.lock_run("01RUN")
         assert run is not None
-        run = tx.audit_run(
-            run, [("run.created", {"n": 1}), ("step", {"n": 2}), ("step", {"n": 3})], 5
+        run = tx.audit_run(run, [("run.created", {"n": 1})], 5)
+        records = [("step", {"n": 2}), ("step", {"n": 3})]
+        run = tx.update_run(
+            run, records, status="succeeded", state={}, output=None, error=None, now=5
         )
-        tx.update_run("01RUN", status="succeeded", state={}, output=None, error=None, now=6)
         tx.audit_global(
             "run.anchor", {"run": run.id, "records": run.audit_seq, "head": run.audit_head}, 6
         )
