@@ -60,7 +60,8 @@ from agentflow.runtime.messages import (
     timer_event,
 )
 from agentflow.runtime.steps import CallRecord, StepContext, StepOutcome, StepRunner
-from agentflow.runtime.store.sql import AlreadyRecorded, RunRow, SqlStore, StepRow, Tx
+from agentflow.runtime.store.rows import AlreadyRecorded, RunRow, StepRow
+from agentflow.runtime.store.sql import SqlStore, Tx
 
 VARIABLES = ("input", "output", "state", "env")
 _log = logging.getLogger("agentflow.runtime.worker")

@@ -25,7 +25,7 @@ from agentflow.runtime.commands.common import (
 from agentflow.runtime.embedded import Embedded, RunRefused, data_dir
 from agentflow.runtime.logs import configure
 from agentflow.runtime.steps import ScenarioSteps
-from agentflow.runtime.store.sql import RunRow, StepRow
+from agentflow.runtime.store.rows import RunRow, StepRow
 from agentflow.runtime.worker import StepReport
 
 

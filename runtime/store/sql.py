@@ -10,188 +10,27 @@ PostgreSQL; on SQLite every transaction is ``BEGIN IMMEDIATE``, which already se
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agentflow.runtime.audit import GENESIS, GLOBAL, AuditRecord, seal
+from agentflow.runtime.store import statements as s
 from agentflow.runtime.store import tables as t
-
-
-def to_text(value: Any) -> str:
-    """JSON as the store keeps it: compact, keys sorted, so equal values are equal text. Nothing
-    stored is hashed from this text (audit hashes are over canonical JSON, `audit.seal`);
-    a value JSON cannot hold (NaN, a huge integer) is refused here, as it is everywhere."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def from_text(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-class AlreadyRecorded(Exception):
-    """The step row exists: another worker recorded this attempt first."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunRow:
-    id: str
-    tenant: str
-    workflow: str
-    bundle_digest: str
-    environment: str | None
-    status: str
-    input: Any
-    output: Any
-    error: str | None
-    state: Any
-    scenario: Any
-    """The scenario whose stubs answer this run (its JSON), or None for a live run."""
-    trace_id: str
-    audit_seq: int
-    audit_head: str
-    created_at: int
-    updated_at: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StepRow:
-    run_id: str
-    seq: int
-    attempt: int
-    name: str
-    agent: str | None
-    tool: str | None
-    status: str
-    input: Any
-    output: Any
-    error: str | None
-    tokens: int
-    dollars: float
-    started_at: int
-    ended_at: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SignalRow:
-    id: int
-    run_id: str
-    kind: str
-    state: str | None
-    payload: Any
-    by: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimerRow:
-    id: int
-    run_id: str
-    kind: str
-    key: str
-    attempt: int
-    due_at: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutboxRow:
-    id: int
-    subject: str
-    payload: Any
-
-
-def _run(row: Any) -> RunRow:
-    return RunRow(
-        id=row.id,
-        tenant=row.tenant,
-        workflow=row.workflow,
-        bundle_digest=row.bundle_digest,
-        environment=row.environment,
-        status=row.status,
-        input=from_text(row.input),
-        output=from_text(row.output),
-        error=row.error,
-        state=from_text(row.state),
-        scenario=from_text(row.scenario),
-        trace_id=row.trace_id,
-        audit_seq=row.audit_seq,
-        audit_head=row.audit_head,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _step(row: Any) -> StepRow:
-    return StepRow(
-        run_id=row.run_id,
-        seq=row.seq,
-        attempt=row.attempt,
-        name=row.name,
-        agent=row.agent,
-        tool=row.tool,
-        status=row.status,
-        input=from_text(row.input),
-        output=from_text(row.output),
-        error=row.error,
-        tokens=row.tokens,
-        dollars=row.dollars,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-    )
-
-
-# The statements every step runs, built once: constructing a clause costs far more than
-# executing it (measured: most of a step's time went into building its statements).
-_b = bindparam
-_LOCK_RUN = select(t.runs).where(t.runs.c.id == _b("b_run"))
-_LOCK_RUN_PG = _LOCK_RUN.with_for_update()
-_UPDATE_RUN = (
-    update(t.runs)
-    .where(t.runs.c.id == _b("b_run"))
-    .values(
-        status=_b("status"),
-        state=_b("state"),
-        output=_b("output"),
-        error=_b("error"),
-        updated_at=_b("updated_at"),
-        audit_seq=_b("audit_seq"),
-        audit_head=_b("audit_head"),
-    )
-)
-_STEP_RECORDED = select(t.steps.c.seq).where(
-    t.steps.c.run_id == _b("b_run"),
-    t.steps.c.seq == _b("b_seq"),
-    t.steps.c.attempt == _b("b_attempt"),
-)
-_LEASE = select(t.leases).where(t.leases.c.run_id == _b("b_run"), t.leases.c.seq == _b("b_seq"))
-_NEW_LEASE = insert(t.leases)
-_RENEW_LEASE = (
-    update(t.leases)
-    .where(t.leases.c.run_id == _b("b_run"), t.leases.c.seq == _b("b_seq"))
-    .values(epoch=_b("epoch"), owner=_b("owner"), expires_at=_b("expires_at"))
-)
-_HELD_LEASE = (
-    t.leases.c.run_id == _b("b_run"),
-    t.leases.c.seq == _b("b_seq"),
-    t.leases.c.epoch == _b("b_epoch"),
-    t.leases.c.done.is_(False),
-)
-_EXTEND_LEASE = update(t.leases).where(*_HELD_LEASE).values(expires_at=_b("expires_at"))
-_FINISH_LEASE = update(t.leases).where(*_HELD_LEASE).values(done=True)
-_INSERT_STEP = insert(t.steps)
-_INSERT_MESSAGE = insert(t.outbox)
-_INSERT_AUDIT = insert(t.audit)
-_INSERT_TIMER = insert(t.timers)
-_PENDING_SIGNALS = (
-    select(t.signals)
-    .where(t.signals.c.run_id == _b("b_run"), t.signals.c.consumed_at.is_(None))
-    .order_by(t.signals.c.id)
+from agentflow.runtime.store.rows import (
+    AlreadyRecorded,
+    OutboxRow,
+    RunRow,
+    SignalRow,
+    StepRow,
+    TimerRow,
+    from_text,
+    run_row,
+    step_row,
+    to_text,
 )
 
 
@@ -273,9 +112,9 @@ class Tx:
     def lock_run(self, run_id: str) -> RunRow | None:
         """The run, locked until the transaction ends."""
         row = self.c.execute(
-            _LOCK_RUN_PG if self._postgres else _LOCK_RUN, {"b_run": run_id}
+            s.LOCK_RUN_PG if self._postgres else s.LOCK_RUN, {"b_run": run_id}
         ).first()
-        return None if row is None else _run(row)
+        return None if row is None else run_row(row)
 
     def update_run(
         self,
@@ -292,7 +131,7 @@ class Tx:
         update; returns the run with its new audit head."""
         seq, head = self._chain(run, records, now)
         self.c.execute(
-            _UPDATE_RUN,
+            s.UPDATE_RUN,
             {
                 "b_run": run.id,
                 "status": status,
@@ -310,23 +149,23 @@ class Tx:
 
     def step_recorded(self, run_id: str, seq: int, attempt: int) -> bool:
         found = self.c.execute(
-            _STEP_RECORDED, {"b_run": run_id, "b_seq": seq, "b_attempt": attempt}
+            s.STEP_RECORDED, {"b_run": run_id, "b_seq": seq, "b_attempt": attempt}
         )
         return found.first() is not None
 
     def claim_lease(self, run_id: str, seq: int, owner: str, now: int, lease_ms: int) -> int | None:
         """Take the lease of step ``seq`` and return its new epoch (the fencing token); None
         while another worker's lease on it is alive, or once the step is done."""
-        row = self.c.execute(_LEASE, {"b_run": run_id, "b_seq": seq}).first()
+        row = self.c.execute(s.LEASE, {"b_run": run_id, "b_seq": seq}).first()
         if row is None:
             values = {"run_id": run_id, "seq": seq, "epoch": 1, "owner": owner}
-            self.c.execute(_NEW_LEASE, {**values, "expires_at": now + lease_ms, "done": False})
+            self.c.execute(s.NEW_LEASE, {**values, "expires_at": now + lease_ms, "done": False})
             return 1
         if row.done or (row.owner != owner and row.expires_at > now):
             return None
         epoch = int(row.epoch) + 1
         self.c.execute(
-            _RENEW_LEASE,
+            s.RENEW_LEASE,
             {
                 "b_run": run_id,
                 "b_seq": seq,
@@ -339,13 +178,13 @@ class Tx:
 
     def extend_lease(self, run_id: str, seq: int, epoch: int, until: int) -> bool:
         done = self.c.execute(
-            _EXTEND_LEASE, {"b_run": run_id, "b_seq": seq, "b_epoch": epoch, "expires_at": until}
+            s.EXTEND_LEASE, {"b_run": run_id, "b_seq": seq, "b_epoch": epoch, "expires_at": until}
         )
         return bool(done.rowcount)
 
     def finish_lease(self, run_id: str, seq: int, epoch: int) -> bool:
         """Close the lease if ``epoch`` still holds it; False: this worker was fenced out."""
-        done = self.c.execute(_FINISH_LEASE, {"b_run": run_id, "b_seq": seq, "b_epoch": epoch})
+        done = self.c.execute(s.FINISH_LEASE, {"b_run": run_id, "b_seq": seq, "b_epoch": epoch})
         return bool(done.rowcount)
 
     def record_step(self, step: StepRow) -> None:
@@ -355,7 +194,7 @@ class Tx:
                 row = dataclasses.asdict(step)
                 row["input"] = to_text(step.input) if step.input is not None else None
                 row["output"] = to_text(step.output) if step.output is not None else None
-                self.c.execute(_INSERT_STEP, row)
+                self.c.execute(s.INSERT_STEP, row)
         except IntegrityError:
             raise AlreadyRecorded(f"{step.run_id} step {step.seq} attempt {step.attempt}") from None
 
@@ -380,7 +219,7 @@ class Tx:
         return int(key[0])
 
     def pending_signals(self, run_id: str) -> list[SignalRow]:
-        rows = self.c.execute(_PENDING_SIGNALS, {"b_run": run_id})
+        rows = self.c.execute(s.PENDING_SIGNALS, {"b_run": run_id})
         return [
             SignalRow(
                 id=r.id,
@@ -398,7 +237,7 @@ class Tx:
 
     def add_timer(self, run_id: str, kind: str, key: str, attempt: int, due_at: int) -> None:
         self.c.execute(
-            _INSERT_TIMER,
+            s.INSERT_TIMER,
             {
                 "run_id": run_id,
                 "kind": kind,
@@ -449,7 +288,7 @@ class Tx:
 
     def add_message(self, subject: str, payload: Any, now: int) -> int:
         result = self.c.execute(
-            _INSERT_MESSAGE, {"subject": subject, "payload": to_text(payload), "created_at": now}
+            s.INSERT_MESSAGE, {"subject": subject, "payload": to_text(payload), "created_at": now}
         )
         key = result.inserted_primary_key
         assert key is not None
@@ -514,7 +353,7 @@ class Tx:
 
     def _insert_audit(self, record: AuditRecord) -> None:
         self.c.execute(
-            _INSERT_AUDIT,
+            s.INSERT_AUDIT,
             {
                 "chain": record.chain,
                 "seq": record.seq,
@@ -568,7 +407,7 @@ class SqlStore:
     def run(self, run_id: str) -> RunRow | None:
         with self._read() as c:
             row = c.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
-            return None if row is None else _run(row)
+            return None if row is None else run_row(row)
 
     def unsettled(self, run_ids: Sequence[str]) -> int:
         """How many of ``run_ids`` are neither finished nor waiting for a person."""
@@ -596,7 +435,7 @@ class SqlStore:
         if after is not None:
             query = query.where(t.runs.c.id < after)
         with self._read() as c:
-            return [_run(r) for r in c.execute(query.order_by(t.runs.c.id.desc()).limit(limit))]
+            return [run_row(r) for r in c.execute(query.order_by(t.runs.c.id.desc()).limit(limit))]
 
     def steps(self, run_id: str) -> list[StepRow]:
         with self._read() as c:
@@ -605,7 +444,7 @@ class SqlStore:
                 .where(t.steps.c.run_id == run_id)
                 .order_by(t.steps.c.seq, t.steps.c.attempt)
             )
-            return [_step(r) for r in rows]
+            return [step_row(r) for r in rows]
 
     def audit_trail(self) -> tuple[list[AuditRecord], dict[str, tuple[int, str]], list[str]]:
         """Every record in (chain, seq) order, each run's head, and the runs that ended."""

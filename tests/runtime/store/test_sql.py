@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from agentflow.runtime.audit import seal, verify
+from agentflow.runtime.store.rows import AlreadyRecorded, StepRow
 from agentflow.runtime.store.schema import SchemaError, connect, migrate, require_current
-from agentflow.runtime.store.sql import AlreadyRecorded, SqlStore, StepRow
+from agentflow.runtime.store.sql import SqlStore
 from agentflow.runtime.store.tables import metadata
 
 
