@@ -77,6 +77,7 @@ def test_the_bundle_has_the_spec_layout_and_verifies(example: Path) -> None:
     assert names == [
         "eu-support",
         "priority-intake",
+        "refund-request",
         "smart-support",
         "support-triage",
         "us-support",

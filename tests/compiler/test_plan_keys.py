@@ -163,8 +163,7 @@ def test_environment_toggles_reach_only_plans_whose_conditions_read_env(tmp_path
     )
     project = tmp_path / "repo" / "af.yaml"
     with_toggle = project.read_text().replace(
-        'dev: {sandbox: process, residency: "off"}',
-        'dev: {sandbox: process, residency: "off", toggles: {fast_path: true}}',
+        'residency: "off"\n', 'residency: "off"\n      toggles: {fast_path: true}\n', 1
     )
     assert with_toggle != project.read_text()
     project.write_text(with_toggle)
