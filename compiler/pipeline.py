@@ -2,8 +2,8 @@
 
 snapshot → load (AF1xx) → schema (AF2xx) → templates (AF7xx: rendered resources join the index)
 → refs (AF3xx) → packs (AF309) → graph (AF4xx) → conditions (AF5xx) → policy, rules (AF6xx)
-→ credentials (AF613) → plans (AF802) → scenarios (AF9xx) → profiles, environment
-(AF609–AF611) → costs (AF612) → compat (AF8xx)
+→ credentials (AF613) → plans (AF802) → scenarios (AF9xx) → profiles, tools, environment
+(AF609–AF611, AF802) → costs (AF612) → compat (AF8xx)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from agentflow.bundle.plan import Plan
 from agentflow.bundle.profile import ExecProfile
 from agentflow.bundle.queries import reachable_pairs
 from agentflow.bundle.scenario import Scenario
+from agentflow.bundle.tool import ToolSpec
 from agentflow.compiler.cel.conditions import check_conditions
 from agentflow.compiler.cel.sites import CompiledCondition, ConditionKey
 from agentflow.compiler.check.compat import check_compatibility
@@ -33,6 +34,7 @@ from agentflow.compiler.plan.compile import compile_plans
 from agentflow.compiler.plan.cost import PlanCost, preflight_costs
 from agentflow.compiler.plan.environment import check_environment
 from agentflow.compiler.plan.profiles import derive_profiles
+from agentflow.compiler.plan.tools import derive_tools
 from agentflow.compiler.policy.packs import PolicyPack, resolve_packs
 from agentflow.compiler.policy.roles import check_policies
 from agentflow.compiler.policy.rules import check_rules, environment_view
@@ -57,6 +59,8 @@ class Validation:
     """The (agent, tool) pairs each plan can run, by workflow name (`queries.reachable_pairs`)."""
     profiles: Mapping[str, ExecProfile]
     """Every reachable (agent, tool) pair's profile, by id."""
+    tools: Mapping[str, ToolSpec]
+    """How to call every reachable tool, by name (``tools/<name>.json``)."""
     costs: Mapping[str, PlanCost]
     """Every plan's static cost (worst case and typical), by workflow name."""
     templates: tuple[TemplateUse, ...]
@@ -89,6 +93,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
     pairs = MappingProxyType({name: reachable_pairs(plan) for name, plan in plans.items()})
     reached = frozenset().union(*pairs.values())
     profiles = derive_profiles(index, reached, policies, target)
+    tools = derive_tools(index, (tool for _, tool in reached if tool is not None), report)
     check_environment(index, policies, reached, target, report)
     costs = preflight_costs(index, plans, profiles, policies, report)
     check_compatibility(index, report)
@@ -102,6 +107,7 @@ def validate_snapshot(snapshot: Snapshot, *, environment: str | None = None) -> 
         plans=plans,
         pairs=pairs,
         profiles=profiles,
+        tools=tools,
         costs=costs,
         templates=expansion.uses,
         scenarios=scenarios,

@@ -22,9 +22,14 @@ from tests.golden import GOLDEN, check_golden
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 SCHEMAS = {
     name: jsonschema.Draft7Validator(
-        json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
+        json.loads((ROOT / "schemas" / f"{file}.schema.json").read_text())
     )
-    for name in ("bundle", "plan", "profile")
+    for name, file in {
+        "bundle": "bundle",
+        "plan": "plan",
+        "profile": "profile",
+        "tool": "bundle-tool",
+    }.items()
 }
 
 
