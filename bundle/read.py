@@ -2,7 +2,8 @@
 
 Input: the files of a bundle (path → bytes), from `af build`'s folder, its ``.tar.gz``, or a
 bundle the compiler assembled in memory. Output: a frozen `BundleView`: the manifest, each plan
-as `plan.Plan` (via `plan_json.plan_from_json`) and each typed ExecProfile. Every reader checks
+as `plan.Plan` (via `plan_json.plan_from_json`), each typed ExecProfile and each tool
+(`tool.tool_from_json`). Every reader checks
 ``formatVersion`` and the digests: a bundle of another format, or one edited after it was built,
 is refused with `BundleReadError` rather than half understood.
 """
@@ -20,6 +21,7 @@ from agentflow.bundle.manifest import BundleReadError, read_json, verified_manif
 from agentflow.bundle.plan import Plan
 from agentflow.bundle.plan_json import PlanFormatError, plan_from_json
 from agentflow.bundle.profile import ExecProfile, ProfileFormatError, profile_from_json
+from agentflow.bundle.tool import ToolFormatError, ToolSpec, tool_from_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class BundleView:
     """By workflow name."""
     profiles: Mapping[str, ExecProfile]
     """Each ExecProfile, by id."""
+    tools: Mapping[str, ToolSpec]
+    """How to call each tool a plan reaches, by name (``tools/<name>.json``)."""
 
     @property
     def keys(self) -> Mapping[str, str]:
@@ -68,11 +72,23 @@ def view_of(files: Mapping[str, bytes], label: str) -> BundleView:
             p["id"]: profile_from_json(read_json(files[p["path"]], label, p["path"]))
             for p in manifest["profiles"]
         }
-    except (KeyError, TypeError, PlanFormatError, ProfileFormatError) as error:
+        if "tools" not in manifest:
+            raise BundleReadError(f"{label}: bundle.json lists no tools (written by an older af?)")
+        tools = {t["name"]: _tool(files, label, t) for t in manifest["tools"]}
+    except (KeyError, TypeError, PlanFormatError, ProfileFormatError, ToolFormatError) as error:
         raise BundleReadError(f"{label}: {error}") from None
     return BundleView(
         label=label,
         manifest=MappingProxyType(manifest),
         plans=MappingProxyType(plans),
         profiles=MappingProxyType(profiles),
+        tools=MappingProxyType(tools),
     )
+
+
+def _tool(files: Mapping[str, bytes], label: str, entry: Mapping[str, Any]) -> ToolSpec:
+    """The tool an entry of the manifest's ``tools`` names, read and checked against it."""
+    tool = tool_from_json(read_json(files[entry["path"]], label, entry["path"]))
+    if (tool.name, tool.version) != (entry["name"], entry["version"]):
+        raise ToolFormatError(f"{entry['path']} does not hold tool {entry['name']!r} (edited?)")
+    return tool

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--explain", action="store_true", help="say, per plan, whether and why it was rebuilt"
     )
+    build.add_argument(
+        "--scenarios",
+        metavar="FILE",
+        help="also write the checked Scenarios to FILE, for the runtime's af test",
+    )
     diff = commands.add_parser("diff", help="semantic diff of two compiled revisions or bundles")
     diff.add_argument("base", metavar="BASE", help="a git revision or a bundle path")
     diff.add_argument("head", metavar="HEAD", help="a git revision or a bundle path")

@@ -6,11 +6,14 @@ here touches the disk; `write` writes what this returns.
 
 ```
 bundle.json            manifest: formatVersion, project, version, digest, source, compiler,
-                       environment, createdAt, files, workflows, profiles, policyHash, rules,
-                       templates
+                       environment, createdAt, files, workflows, profiles, tools, policyHash,
+                       rules, templates
 plans/<workflow>.json  each normalized plan (`plan_json`)
 profiles/<id>.json     each ExecProfile a plan reaches (`profiles`)
+tools/<name>.json      how to call each tool a plan reaches (`tools`): secret references only
 ```
+
+Scenarios never enter a bundle: `write` puts them in a file of their own when asked.
 
 Every file is RFC 8785 canonical JSON. ``digest`` is ``sha256:`` over the canonical manifest
 without ``digest``; ``files`` holds the sha256 of every other file, so the one digest pins them
@@ -61,6 +64,7 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
         index,
         validation.templates,
         target.spec,
+        tools=validation.tools,
     )
     files: dict[str, bytes] = {}
     workflows = []
@@ -82,6 +86,11 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
         path = f"profiles/{id_}.json"
         files[path] = canonical_json(profile.to_json())
         profiles.append({"id": id_, "hash": profile.hash, "path": path})
+    tools = []
+    for name, tool in sorted(validation.tools.items()):
+        path = f"tools/{name}.json"
+        files[path] = canonical_json(tool.to_json())
+        tools.append({"name": name, "version": tool.version, "path": path})
     manifest: dict[str, Any] = {
         "formatVersion": FORMAT_VERSION,
         "project": project.name,
@@ -98,6 +107,7 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
         "files": {path: sha256_digest(data) for path, data in sorted(files.items())},
         "workflows": workflows,
         "profiles": profiles,
+        "tools": tools,
         "policyHash": policy_hash(validation),
         "rules": _rules(validation),
         "templates": _templates(validation),

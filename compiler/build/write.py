@@ -12,6 +12,11 @@ after. ``createdAt`` comes from ``SOURCE_DATE_EPOCH``, else the commit's time, e
 A rebuild of the same sources (by content: `cache`) reuses the bundle already written
 without loading the compiler's stages. The stages are imported only when there is compiling
 to do.
+
+With ``scenarios``, the checked Scenarios are written too, to a file of their own
+(`agentflow.bundle.scenario.scenarios_to_json`, canonical JSON, atomically), for the runtime's
+`af test`. They never enter the bundle, its digest or a plan-cache key; the build compiles
+(no cache reuse), since the scenarios are not in the cache, and writes the same bundle bytes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from agentflow.compiler.source.provenance import Provenance
 from agentflow.compiler.source.read import read_source
 
 if TYPE_CHECKING:
+    from agentflow.bundle.scenario import Scenario
     from agentflow.compiler.build.assemble import Bundle
 
 
@@ -58,11 +64,12 @@ def build(
     environment: str | None = None,
     archive: bool = False,
     environ: Mapping[str, str] = os.environ,
+    scenarios: Path | None = None,
 ) -> BuildResult:
     snapshot, provenance = read_source(root, rev)
     created_at = creation_time(provenance, environ)
     print_ = cache.fingerprint(snapshot, provenance, environment, created_at)
-    record = cache.lookup(out, print_)
+    record = cache.lookup(out, print_) if scenarios is None else None
     if record is not None:
         path = out / record.name
         packed = _archive(path, out, record.name, created_at) if archive else None
@@ -88,6 +95,8 @@ def build(
         return BuildResult(diagnostics, report.files_checked, None, None, None, None, {}, False, ())
     bundle = assemble_bundle(validation, provenance, created_at)
     path = write_bundle(bundle, out)
+    if scenarios is not None:
+        write_scenarios(validation.scenarios, bundle.digest, scenarios)
     packed = _archive(path, out, bundle.name, created_at) if archive else None
     inputs = _input_hashes(bundle)
     explanation = cache.explain(cache.previous(out, bundle.name, environment), inputs)
@@ -132,6 +141,27 @@ def _input_hashes(bundle: Bundle) -> dict[str, dict[str, str]]:
         name: {key: sha256_digest(canonical_json(value)) for key, value in item.inputs.items()}
         for name, item in bundle.keys.items()
     }
+
+
+def write_scenarios(scenarios: tuple[Scenario, ...], digest: str, path: Path) -> None:
+    """The checked scenarios for the bundle of ``digest``, as canonical JSON, atomically."""
+    from agentflow.bundle.canonical import canonical_json
+    from agentflow.bundle.scenario import scenarios_to_json
+
+    data = canonical_json(scenarios_to_json(scenarios, digest))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write the scenarios ({error.strerror})") from error
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_bundle(bundle: Bundle, out: Path) -> Path:

@@ -6,8 +6,9 @@ diagnostics. The expressions are FSM transition ``condition``s, behavior-tree ``
 (``condition`` nodes and ``conditional_selector`` branches) and Policy rule ``expr``s.
 
 Variables, per SPEC §1: ``output`` is the previous step's output, typed by the step's
-``output.schema`` or else its tool's ``outputSchema`` (in a behavior tree: the last action run
-before, in sequence order); ``input`` is typed by the workflow's ``input.schema``; ``env`` by the
+``output.schema`` or else its tool's ``outputSchema`` (an approval state's is the fixed
+decision ``{approved, approver, comment}``; in a behavior tree: the last action run before, in
+sequence order); ``input`` is typed by the workflow's ``input.schema``; ``env`` by the
 Project's environment toggles (`toggles_schema`: those of ``--env``, else of every environment,
 so a misspelled toggle is an error); ``state`` is a dynamic map. A Policy rule (of the repository
 or of a selected policy pack) sees ``spec`` and ``metadata`` (dynamic maps), ``kind`` (a string)
@@ -21,11 +22,12 @@ in `schema_types`; docs/conditions.md says why and what maps to what.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from agentflow.bundle.plan import MAX_TREE_DEPTH
+from agentflow.bundle.plan import APPROVAL_OUTPUT_SCHEMA, MAX_TREE_DEPTH
 from agentflow.compiler.cel.sites import (
     DYNAMIC_MAP,
     RULE_VARIABLES,
@@ -44,6 +46,7 @@ from agentflow.compiler.model.base import JsonSchemaRef
 from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.workflow import (
     ActionN,
+    ApprovalState,
     BtNode,
     BtWorkflow,
     ConditionalSelectorN,
@@ -122,7 +125,11 @@ def _workflow_expressions(index: Index, spec: WorkflowSpec) -> Iterator[tuple[Ya
     """(path, expression, schema of ``output``) for each condition of a workflow."""
     if isinstance(spec, FsmWorkflow):
         for name, state in spec.states.items():
-            output = step_output_schema(index, state.output, state.tool)
+            output = (
+                json.loads(APPROVAL_OUTPUT_SCHEMA)
+                if isinstance(state, ApprovalState)
+                else step_output_schema(index, state.output, state.tool)
+            )
             for i, transition in enumerate(state.transitions or ()):
                 if transition.condition is not None:
                     path = ("spec", "states", name, "transitions", i, "condition")

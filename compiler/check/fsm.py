@@ -29,7 +29,7 @@ from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.diagnostics.suggest import did_you_mean
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.resource import Resource
-from agentflow.compiler.model.workflow import FsmWorkflow, State, WorkflowSpec
+from agentflow.compiler.model.workflow import AnyState, ApprovalState, FsmWorkflow, WorkflowSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ def _check_exits(
     return frozenset(stuck)
 
 
-def _exit_fields(state: State) -> tuple[str, ...]:
+def _exit_fields(state: AnyState) -> tuple[str, ...]:
     fields: tuple[str, ...] = ("transitions",) if state.transitions else ()
     if state.on_success is not None:
         fields += ("on_success",)
@@ -237,6 +237,14 @@ def _check_timing(
 ) -> None:
     limit = find_workflow_limit_ms(workflow)
     for name, state in spec.states.items():
+        if isinstance(state, ApprovalState):  # the wait must fit too
+            wait = StepTiming(
+                path=("spec", "states", name, "approval"),
+                timeout=state.approval.timeout,
+                retry=None,
+            )
+            check_step_timing(workflow, wait, f"the approval of state '{name}'", limit, report)
+            continue
         step = StepTiming(
             path=("spec", "states", name),
             timeout=state.timeout,

@@ -1,9 +1,8 @@
 """References: every name a resource uses resolves to a resource of the right kind.   AF3xx
 
-Input: validated `Resource`s. Output: an `Index` (resources by kind and name, roles by name) for
-the later stages, plus diagnostics: duplicate names (reported at every occurrence), a missing or
-second Project, and unknown agents, tools, roles, workflows, templates and environments, each
-with a did-you-mean hint.
+Input: the `Index` of validated resources. Output: diagnostics: unknown agents, tools, roles
+(an agent's, and an approval state's approver role), workflows, templates and environments,
+each with a did-you-mean hint. A Scenario's names are the scenario checks' (AF9xx).
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.policy import KindName, PolicySpec
 from agentflow.compiler.model.walk import workflow_steps
 from agentflow.compiler.model.workflow import (
+    ApprovalState,
+    FsmWorkflow,
     LlmWorkflow,
     WorkflowSpec,
 )
@@ -28,14 +29,8 @@ def check_references(index: Index, report: Report) -> None:
         for i, tool in enumerate(agent.spec.tools):
             _expect(index, "Tool", tool, agent, ("spec", "tools", i), codes.UNKNOWN_TOOL, report)
         role = agent.spec.role
-        if role is not None and role not in index.roles and ("Role", role) not in index.invalid:
-            report.add(
-                codes.UNKNOWN_ROLE,
-                agent.file,
-                agent.doc.span(("spec", "role")),
-                f"role '{role}' is not defined by any Policy",
-                hint=did_you_mean(role, index.roles),
-            )
+        if role is not None:
+            _expect_role(index, role, agent, ("spec", "role"), report)
     for policy in index.all("Policy"):
         for role_name, role_spec in policy.spec.roles.items():
             for i, tool in enumerate(role_spec.allowed_tools):
@@ -65,6 +60,11 @@ def check_references(index: Index, report: Report) -> None:
             ):
                 _check_step_tool(index, workflow, path, agent_name, tool_name, report)
         spec = workflow.spec
+        if isinstance(spec, FsmWorkflow):
+            for name, state in spec.states.items():
+                if isinstance(state, ApprovalState):  # only a holder of the role may decide
+                    at = ("spec", "states", name, "approval", "role")
+                    _expect_role(index, state.approval.role, workflow, at, report)
         if isinstance(spec, LlmWorkflow) and spec.llm.fallback is not None:
             _expect(
                 index,
@@ -85,6 +85,20 @@ def check_references(index: Index, report: Report) -> None:
             codes.UNKNOWN_TEMPLATE,
             report,
         )
+
+
+def _expect_role(
+    index: Index, role: str, user: Resource[object], path: YamlPath, report: Report
+) -> None:
+    if role in index.roles or ("Role", role) in index.invalid:
+        return
+    report.add(
+        codes.UNKNOWN_ROLE,
+        user.file,
+        user.doc.span(path),
+        f"role '{role}' is not defined by any Policy",
+        hint=did_you_mean(role, index.roles),
+    )
 
 
 def _check_step_tool(

@@ -1,4 +1,5 @@
-"""`af build [PATH] [--rev REV] [--env ENV] [--out DIR] [--archive] [--format F] [--explain]`."""
+"""`af build [PATH] [--rev REV] [--env ENV] [--out DIR] [--archive] [--format F] [--explain]
+[--scenarios FILE]`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
         rev=args.rev,
         environment=args.env,
         archive=args.archive,
+        scenarios=Path(args.scenarios) if args.scenarios is not None else None,
     )
     summary = Summary.of(result.diagnostics, result.files_checked)
     if result.path is None:
@@ -33,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
             "reused": result.reused,
             "workflows": dict(result.keys),
         }
+        if args.scenarios is not None:
+            shown["scenarios"] = args.scenarios
         if args.explain:
             shown["explain"] = list(result.explanation)
         print(json.dumps(shown, indent=2, sort_keys=True))
@@ -40,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.digest} {result.path}")
     if result.archive is not None:
         print(f"archive: {result.archive}")
+    if args.scenarios is not None:
+        print(f"scenarios: {args.scenarios}")
     if args.explain:
         for line in result.explanation:
             print(f"  {line}")

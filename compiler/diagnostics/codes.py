@@ -2,8 +2,8 @@
 
 Families follow the pipeline: AF1xx loading, AF2xx schema, AF3xx references, AF4xx workflow
 graphs, AF5xx CEL, AF6xx permissions and policies, AF7xx templates, AF8xx git, bundle and
-environment. A retired number stays here as a comment and is never reused: users grep for
-codes, suppress them and link to them.
+environment, AF9xx scenarios. A retired number stays here as a comment and is never reused:
+users grep for codes, suppress them and link to them.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ BAD_SEMVER: Final = _code("AF210", "invalid semantic version")
 BAD_USER_SCHEMA: Final = _code("AF211", "invalid JSON Schema")
 BAD_PERMISSION: Final = _code("AF212", "unknown or malformed permission")
 BAD_RANGE: Final = _code("AF213", "invalid version range")
+APPROVAL_STEP_FIELD: Final = _code("AF214", "field not allowed on an approval state")
+BAD_URL: Final = _code("AF215", "invalid URL")
 
 # AF3xx: references between resources
 UNKNOWN_AGENT: Final = _code("AF301", "unknown agent")
@@ -121,6 +123,7 @@ PROCESS_SANDBOX_NOT_ALLOWED: Final = _code("AF609", "process sandbox not allowed
 EGRESS_OUTSIDE_RESIDENCY: Final = _code("AF610", "egress outside the residency allow-list")
 REGION_MISMATCH: Final = _code("AF611", "agent pinned to another region than the environment")
 OVER_BUDGET: Final = _code("AF612", "worst-case cost of a run above an agent's budget", "warning")
+LITERAL_CREDENTIAL: Final = _code("AF613", "credential written out instead of a secret reference")
 # AF7xx: templates and versions
 TEMPLATE_FOLDER: Final = _code("AF701", "template folder does not match its name and version")
 DUPLICATE_TEMPLATE: Final = _code("AF702", "template name and version defined twice")
@@ -144,3 +147,16 @@ RENDERED_KIND: Final = _code("AF718", "template asset renders a kind templates m
 # AF8xx: git, bundle and environment
 COMPILER_NOT_ADMITTED: Final = _code("AF801", "afVersion does not admit this compiler")
 NOT_JSON: Final = _code("AF802", "value cannot be written to the bundle as JSON")
+
+# AF9xx: scenarios
+SCENARIO_WORKFLOW: Final = _code("AF901", "scenario names an unknown workflow")
+SCENARIO_INPUT: Final = _code("AF902", "scenario input does not match the workflow's input schema")
+STUB_UNKNOWN: Final = _code("AF903", "stub names neither an agent nor a tool")
+STUB_ANSWER: Final = _code("AF904", "stub answer has neither or both of output and error")
+STUB_OUTPUT: Final = _code("AF905", "stub output does not match the schema of a step it answers")
+STUB_UNUSED: Final = _code("AF906", "stub answers no step of the workflow", "warning")
+APPROVAL_UNKNOWN: Final = _code("AF907", "approval names no approval state of the workflow")
+APPROVAL_DECISION: Final = _code("AF908", "approval decision is not {approved, approver, comment}")
+EXPECT_STATUS: Final = _code("AF909", "unknown expected status")
+EXPECT_PATH: Final = _code("AF910", "expected path is not a run the workflow allows")
+PATH_UNSTUBBED: Final = _code("AF911", "step on the expected path has no stub", "warning")

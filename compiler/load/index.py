@@ -19,6 +19,7 @@ from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.agent import AgentSpec
 from agentflow.compiler.model.policy import KindName, PolicySpec
 from agentflow.compiler.model.project import ProjectSpec
+from agentflow.compiler.model.scenario import ScenarioSpec
 from agentflow.compiler.model.template import TemplateInstanceSpec, TemplateSpec
 from agentflow.compiler.model.tool import ToolSpec
 from agentflow.compiler.model.workflow import WorkflowSpec
@@ -65,6 +66,8 @@ class Index:
     def named(
         self, kind: Literal["TemplateInstance"]
     ) -> Mapping[str, Resource[TemplateInstanceSpec]]: ...
+    @overload
+    def named(self, kind: Literal["Scenario"]) -> Mapping[str, Resource[ScenarioSpec]]: ...
     def named(self, kind: KindName) -> Mapping[str, Resource[Any]]:
         return self.by_kind.get(kind, MappingProxyType({}))
 
@@ -84,6 +87,8 @@ class Index:
     def get(
         self, kind: Literal["TemplateInstance"], name: str
     ) -> Resource[TemplateInstanceSpec] | None: ...
+    @overload
+    def get(self, kind: Literal["Scenario"], name: str) -> Resource[ScenarioSpec] | None: ...
     def get(self, kind: KindName, name: str) -> Resource[Any] | None:
         return self.named(kind).get(name)
 
@@ -103,6 +108,8 @@ class Index:
     def all(
         self, kind: Literal["TemplateInstance"]
     ) -> tuple[Resource[TemplateInstanceSpec], ...]: ...
+    @overload
+    def all(self, kind: Literal["Scenario"]) -> tuple[Resource[ScenarioSpec], ...]: ...
     def all(self, kind: KindName) -> tuple[Resource[Any], ...]:
         """Every resource of a kind, duplicates included, so each is still checked."""
         return tuple(r for r in self.resources if r.kind == kind)

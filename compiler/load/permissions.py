@@ -2,11 +2,14 @@
 
 Input: a `Document` (Tool or Policy). Output: diagnostics, and the paths they point at. Checks
 the syntax of every permission a tool declares or a role grants (a value of the wrong type is
-AF203); whether a grant covers a need is the policy stage's.
+AF203); whether a grant covers a need is the policy stage's. A domain is a host name (``*.``
+wildcards allowed) or an IP literal without a port: loopback hosts (``localhost``,
+``127.0.0.1``, ``::1``) are valid for development.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -101,13 +104,24 @@ def _check_list(
     if name not in DOMAIN_PERMISSIONS:
         return
     for index, domain in enumerate(value):
-        if not _DOMAIN.fullmatch(domain):
+        if not is_domain(domain):
             report.add(
                 codes.BAD_PERMISSION,
                 document.file,
                 document.span((*where, index)),
                 f"{domain!r} is not a domain name",
-                hint="write a host name such as 'kb.example.com' or '*.example.com' "
-                "(no scheme, path or port)",
+                hint="write a host name such as 'kb.example.com' or '*.example.com', or an "
+                "IP address such as '127.0.0.1' or '::1' (no scheme, path or port)",
             )
             reported.add((*where, index))
+
+
+def is_domain(text: str) -> bool:
+    """A host name, a ``*.`` wildcard, ``*``, or an IP address (``127.0.0.1``, ``::1``)."""
+    if _DOMAIN.fullmatch(text):
+        return True
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True

@@ -153,6 +153,7 @@ _CUSTOM_CODES = {
     "af_duration": codes.BAD_DURATION,
     "af_quantity": codes.BAD_QUANTITY,
     "af_semver": codes.BAD_SEMVER,
+    "af_url": codes.BAD_URL,
 }
 
 
@@ -211,6 +212,18 @@ def _report_error(
             document.span(path),
             f"{_show(here)} is not one of {expected}",
             hint=did_you_mean(str(here), [o for o in options if o]),
+        )
+    elif kind == "af_secret_literal":  # a string where only {secretRef: NAME} belongs
+        report.add(
+            codes.LITERAL_CREDENTIAL, file, document.span(path), details["msg"], hint=ctx["hint"]
+        )
+    elif kind == "af_approval_field":  # a step's field on an approval state (model.workflow)
+        report.add(
+            codes.APPROVAL_STEP_FIELD,
+            file,
+            document.key_span(path),
+            details["msg"],
+            hint=str(ctx.get("hint")),
         )
     elif kind.startswith("af_"):  # the pattern checks of model.py
         report.add(

@@ -16,7 +16,16 @@ from agentflow.compiler.load.document import JSON, Document
 from agentflow.compiler.source.snapshot import MAX_FILE_BYTES, SourceFile
 
 API_GROUP = "agentflow.dev/"
-KINDS = ("Project", "Agent", "Tool", "Workflow", "Policy", "Template", "TemplateInstance")
+KINDS = (
+    "Project",
+    "Agent",
+    "Tool",
+    "Workflow",
+    "Policy",
+    "Template",
+    "TemplateInstance",
+    "Scenario",
+)
 
 
 def load_documents(files: tuple[SourceFile, ...], report: Report) -> tuple[Document, ...]:
@@ -40,7 +49,7 @@ def load_documents(files: tuple[SourceFile, ...], report: Report) -> tuple[Docum
     return tuple(documents)
 
 
-RESOURCE_FOLDERS = ("agents/", "tools/", "workflows/", "policies/")
+RESOURCE_FOLDERS = ("agents/", "tools/", "workflows/", "policies/", "scenarios/")
 
 
 def _in_resource_place(path: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from agentflow.compiler.model.base import Bool, Int, Model, Name, Number, Retry, Str
+from agentflow.compiler.model.base import Bool, Int, Model, Name, Number, Retry, Str, Url
 
 # --- Agent ---------------------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ class AgentSpec(Model):
     description: Str = ""
     role: Name | None = Field(None, description="An RBAC role defined by some Policy.")
     model: ModelRef | None = Field(None, description="Required for llm agents.")
-    endpoint: Str | None = Field(None, description="Required for http agents.")
+    endpoint: Url | None = Field(None, description="Required for http agents.")
     tools: tuple[Name, ...] = Field((), description="The Tools this agent may call.")
     concurrency: Int = Field(1, ge=1, description="Runs at the same time, at most.")
     budget: Budget | None = None

@@ -42,7 +42,9 @@ class SandboxPolicy(Model):
     allow_process_in: tuple[Name, ...] = Field((), alias="allowProcessIn")
 
 
-KindName = Literal["Project", "Agent", "Tool", "Workflow", "Policy", "Template", "TemplateInstance"]
+KindName = Literal[
+    "Project", "Agent", "Tool", "Workflow", "Policy", "Template", "TemplateInstance", "Scenario"
+]
 
 
 class RuleMatch(Model):

@@ -13,12 +13,26 @@ from agentflow.compiler.model.base import (
     Name,
     Number,
     PackRef,
+    SecretOnly,
     SemVer,
     Str,
+    Url,
     VersionRange,
 )
 
 # --- Project -------------------------------------------------------------------------------
+
+
+class Provider(Model):
+    base_url: Url = Field(
+        alias="baseUrl",
+        description="The provider's OpenAI-compatible API (OpenAI, vLLM, Ollama, TGI) in this "
+        "environment: https://vllm.eu.internal.example.com/v1, or a loopback host for "
+        "development (http://127.0.0.1:8089/v1).",
+    )
+    api_key: SecretOnly | None = Field(
+        None, alias="apiKey", description="The API key, by reference: {secretRef: NAME}."
+    )
 
 
 class Environment(Model):
@@ -34,6 +48,11 @@ class Environment(Model):
     )
     toggles: dict[Str, Str | Bool | Int | Number] = Field(
         default_factory=dict, description="Environment toggles, visible to CEL as `env`."
+    )
+    providers: dict[Str, Provider] = Field(
+        default_factory=dict,
+        description="Where each model provider that agents name (model.provider) is reached in "
+        "this environment; ExecProfiles carry it as model.baseUrl and model.apiKey.",
     )
 
 

@@ -16,6 +16,7 @@ from agentflow.compiler.model.agent import AgentSpec
 from agentflow.compiler.model.base import Metadata, Model
 from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.project import ProjectSpec
+from agentflow.compiler.model.scenario import ScenarioSpec
 from agentflow.compiler.model.template import TemplateInstanceSpec, TemplateSpec
 from agentflow.compiler.model.tool import ToolSpec
 from agentflow.compiler.model.workflow import WorkflowSpec
@@ -81,7 +82,14 @@ class TemplateInstance(_Resource):
     spec: TemplateInstanceSpec
 
 
-ResourceModel = Project | Tool | Agent | Workflow | Policy | Template | TemplateInstance
+class Scenario(_Resource):
+    """A workflow test: input, stubbed agents and tools, approvals, the expected end (af test)."""
+
+    kind: Literal["Scenario"]
+    spec: ScenarioSpec
+
+
+ResourceModel = Project | Tool | Agent | Workflow | Policy | Template | TemplateInstance | Scenario
 KIND_MODELS: dict[str, type[ResourceModel]] = {
     "Project": Project,
     "Agent": Agent,
@@ -90,4 +98,5 @@ KIND_MODELS: dict[str, type[ResourceModel]] = {
     "Policy": Policy,
     "Template": Template,
     "TemplateInstance": TemplateInstance,
+    "Scenario": Scenario,
 }

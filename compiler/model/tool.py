@@ -17,6 +17,8 @@ from agentflow.compiler.model.base import (
     Resources,
     SemVer,
     Str,
+    Text,
+    Url,
     matcher,
 )
 
@@ -24,7 +26,10 @@ from agentflow.compiler.model.base import (
 
 
 class McpRef(Model):
-    server: Str = Field(description="The MCP server URL; network permission derives from its host.")
+    server: Url = Field(
+        description="The MCP server's streamable-HTTP URL; network permission derives from its "
+        "host. Loopback hosts (http://127.0.0.1:8080/mcp) are valid for development."
+    )
     tool: Str
 
 
@@ -63,14 +68,29 @@ class _ToolBase(Model):
     )
 
 
+Headers = Annotated[
+    dict[Str, Text],
+    Field(
+        description="Request headers by name: a string, or a secret by reference "
+        "({secretRef: NAME}). A credential (Authorization, an API key, a token) must be a "
+        "reference: written out, it is AF613.",
+    ),
+]
+
+
 class HttpTool(_ToolBase):
     type: Literal["http"] = Field(description="http | mcp | python")
-    endpoint: Str = Field(description="The URL the tool calls.")
+    endpoint: Url = Field(
+        description="The URL the step input is POSTed to as JSON. Loopback hosts "
+        "(http://127.0.0.1:8080/search) are valid for development."
+    )
+    headers: Headers = Field(default_factory=dict)
 
 
 class McpTool(_ToolBase):
     type: Literal["mcp"] = Field(description="http | mcp | python")
     mcp: McpRef = Field(description="The MCP server and the tool on it.")
+    headers: Headers = Field(default_factory=dict)
 
 
 class PythonTool(_ToolBase):

@@ -21,6 +21,7 @@ from agentflow.compiler.model.workflow import (
     ParallelN,
     SelectorN,
     SequenceN,
+    State,
     WorkflowSpec,
 )
 
@@ -55,10 +56,11 @@ def list_children(node: BtNode, path: YamlPath) -> tuple[tuple[YamlPath, BtNode]
 
 
 def workflow_steps(spec: WorkflowSpec) -> Iterator[tuple[YamlPath, str, str | None]]:
-    """Every step of a workflow as (path of the step, agent, tool)."""
+    """Every step of a workflow as (path of the step, agent, tool); approval states run none."""
     if isinstance(spec, FsmWorkflow):
         for state_name, state in spec.states.items():
-            yield ("spec", "states", state_name), state.agent, state.tool
+            if isinstance(state, State):
+                yield ("spec", "states", state_name), state.agent, state.tool
     elif isinstance(spec, BtWorkflow):
         for path, node, _ in walk_tree(spec.root, ("spec", "root")):
             if isinstance(node, ActionN):

@@ -1,14 +1,17 @@
 """The Workflow kind, one model per planner: FSM states, behavior-tree nodes, the LLM planner.
 
 Behavior-tree nodes are a tagged union on the node's one key (`BT_NODE_KINDS`); workflows are a
-tagged union on ``planner`` (``fsm`` when absent).
+tagged union on ``planner`` (``fsm`` when absent); an FSM state runs a step (`State`, with an
+``agent``) or waits for a person (`ApprovalState`, with an ``approval``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from agentflow.compiler.model.base import (
     Cel,
@@ -34,12 +37,22 @@ class Transition(Model):
     target: StateName
 
 
-class State(Model):
+class _StateBase(Model):
+    description: Str = ""
+    transitions: tuple[Transition, ...] | None = Field(
+        None, description="First match wins. Use either transitions or on_success."
+    )
+    on_success: StateName | None = Field(None, description="The next state after success.")
+    on_error: StateName | None = Field(None, description="The next state after a failure.")
+
+
+class State(_StateBase):
+    """A state that runs one step: an agent, and optionally one of its tools."""
+
     agent: Name = Field(description="The Agent that runs this step.")
     tool: Name | None = Field(
         None, description="A Tool the agent calls; the step's output is typed by its outputSchema."
     )
-    description: Str = ""
     prompt: Str | None = Field(
         None, description="For llm agents; may use {{ input.x }}, {{ output.x }}, {{ state.x }}."
     )
@@ -47,13 +60,73 @@ class State(Model):
         None, description="The step's input; string values may use {{ input.x }} and the like."
     )
     output: JsonSchemaRef | None = Field(None, description="The schema of the step's output.")
-    transitions: tuple[Transition, ...] | None = Field(
-        None, description="First match wins. Use either transitions or on_success."
-    )
-    on_success: StateName | None = Field(None, description="The next state after success.")
-    on_error: StateName | None = Field(None, description="The next state after a failure.")
     timeout: Duration | None = None
     retry: Retry | None = None
+
+
+class Approval(Model):
+    role: Name = Field(
+        description="Only a caller holding this role may decide: an RBAC role some Policy defines."
+    )
+    timeout: Duration | None = Field(
+        None, description="How long the run waits; then the state fails and on_error is taken."
+    )
+    prompt: Str | None = Field(
+        None, description="What the person is asked; may use {{ output.x }} and the like."
+    )
+
+
+STEP_ONLY_FIELDS = ("agent", "tool", "prompt", "input", "output", "timeout", "retry")
+"""What a state that runs a step takes and an approval state refuses (AF214)."""
+
+
+_Refused = SkipJsonSchema[None]
+"""A field an approval state refuses with a message of its own (AF214), not as an unknown
+field; left out of the published schema, which refuses it as any other unknown field."""
+
+
+class ApprovalState(_StateBase):
+    """A state that waits for a person; its output is {approved, approver, comment}."""
+
+    approval: Approval = Field(
+        description="Wait for a person holding role; the output is {approved: bool, "
+        "approver: string, comment: string}. A timeout takes on_error."
+    )
+    agent: _Refused = None
+    tool: _Refused = None
+    prompt: _Refused = None
+    input: _Refused = None
+    output: _Refused = None
+    timeout: _Refused = None
+    retry: _Refused = None
+
+    @field_validator(*STEP_ONLY_FIELDS, mode="before")
+    @classmethod
+    def _refuse(cls, value: Any, info: ValidationInfo) -> Any:
+        field = info.field_name
+        if field == "agent":
+            message = "a state runs an agent or waits for an approval, not both"
+            hint = "remove 'agent' (and the step's fields), or remove 'approval'"
+        elif field in ("timeout", "prompt"):
+            message = f"an approval state takes '{field}' inside 'approval'"
+            hint = f"write approval: {{role: ..., {field}: ...}}"
+        else:
+            message = f"an approval state runs no step, so it takes no '{field}'"
+            hint = "its output is the decision {approved, approver, comment}; remove the field"
+        raise PydanticCustomError("af_approval_field", message, {"hint": hint})
+
+
+def _state_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "approval" if "approval" in value else "step"
+    return "approval" if isinstance(value, ApprovalState) else "step"
+
+
+AnyState = Annotated[
+    Annotated[State, Tag("step")] | Annotated[ApprovalState, Tag("approval")],
+    Discriminator(_state_kind),
+    Field(description="A state: one step (agent, tool, …) or a wait for a person (approval)."),
+]
 
 
 class _WorkflowBase(Model):
@@ -66,7 +139,9 @@ class FsmWorkflow(_WorkflowBase):
     planner: Literal["fsm"] = Field("fsm", description="fsm (the default) | bt | llm")
     initial_state: StateName = Field(description="The state a run starts in.")
     final_states: tuple[StateName, ...] = Field(description="The states a run ends in.")
-    states: dict[StateName, State] = Field(description="Each state: one step, by name.")
+    states: dict[StateName, AnyState] = Field(
+        description="Each state by name: one step, or an approval."
+    )
 
 
 class Action(Model):

@@ -1,3 +1,3 @@
-"""Planning: validated resources → normalized plans, ExecProfiles, environment checks, costs and
-plan-cache keys.   AF6xx AF8xx
+"""Planning: validated resources → normalized plans, ExecProfiles, how to call each reached tool,
+environment checks, costs and plan-cache keys.   AF6xx AF8xx
 """

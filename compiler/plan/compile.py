@@ -17,6 +17,7 @@ from agentflow.bundle.canonical import NotJsonError, canonical_json
 from agentflow.bundle.plan import (
     MAX_TREE_DEPTH,
     ActionNode,
+    ApprovalPlan,
     Binding,
     Branch,
     BtPlan,
@@ -46,6 +47,7 @@ from agentflow.compiler.model.units import duration_ms
 from agentflow.compiler.model.workflow import (
     Action,
     ActionN,
+    ApprovalState,
     BtNode,
     BtWorkflow,
     ConditionN,
@@ -121,7 +123,7 @@ class _Planner:
             )
         raise _NoPlan  # pragma: no cover - the schema admits only the three planners
 
-    def _state(self, name: str, state: State) -> StatePlan:
+    def _state(self, name: str, state: State | ApprovalState) -> StatePlan:
         at: YamlPath = ("spec", "states", name)
         if state.transitions is not None:
             transitions = tuple(
@@ -135,6 +137,17 @@ class _Planner:
             transitions = (Transition(target=state.on_success, condition=None),)
         else:
             transitions = ()
+        if isinstance(state, ApprovalState):
+            approval = state.approval
+            return StatePlan(
+                name=name,
+                step=None,
+                approval=ApprovalPlan(
+                    role=approval.role, timeout_ms=_ms(approval.timeout), prompt=approval.prompt
+                ),
+                transitions=transitions,
+                on_error=state.on_error,
+            )
         return StatePlan(
             name=name,
             step=self._step(state, at),

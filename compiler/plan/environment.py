@@ -5,25 +5,30 @@ environment being validated (``--env``). Output: diagnostics only:
 
 - every environment's sandbox against the policies' ``allowProcessIn`` (AF609), always: it is a
   fact of the repository, not of one build;
-- with ``--env``: each domain a reached tool needs against the environment's ``egress``
-  allow-list under strict (error) or lenient (warning) residency (AF610; an environment without
-  ``egress`` leaves tools to what their roles grant), and each reached agent's pinned region
-  against the environment's (AF611).
+- with ``--env``: each domain a reached tool needs, and each host it is reached at (an http
+  tool's endpoint, an MCP tool's server), against the environment's ``egress`` allow-list under
+  strict (error) or lenient (warning) residency, and so is the host of every model provider the
+  environment names (AF610, at the permission or the URL; an environment without ``egress``
+  leaves tools to what their roles grant), and each reached agent's pinned region against the
+  environment's (AF611).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
+from urllib.parse import urlsplit
 
 from agentflow.compiler.check.environment import TargetEnvironment
 from agentflow.compiler.diagnostics import codes
+from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.diagnostics.report import Report
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.load.permissions import DOMAIN_PERMISSIONS
 from agentflow.compiler.load.resource import Resource
 from agentflow.compiler.model.policy import PolicySpec
 from agentflow.compiler.model.project import Environment
+from agentflow.compiler.model.tool import HttpTool, ToolSpec
 from agentflow.compiler.plan.profiles import effective_sandbox
 from agentflow.compiler.policy.grants import domain_granted
 from agentflow.compiler.policy.roles import tool_needs
@@ -90,33 +95,61 @@ def _check_egress(
     env: Environment,
     report: Report,
 ) -> None:
-    """Each domain a reached tool needs must be on the environment's egress allow-list."""
+    """Each domain a reached tool needs or is reached at, and each model provider's host, must
+    be on the environment's egress allow-list."""
     if env.residency == "off" or env.egress is None:
         return
     severity: Literal["error", "warning"] = "error" if env.residency == "strict" else "warning"
+    egress = env.egress
     for tool_name, agents in sorted(users.items()):
         tool = index.get("Tool", tool_name)
         if tool is None:
             continue
         seen: set[str] = set()
-        for name, need, path in tool_needs(tool):
-            if name not in DOMAIN_PERMISSIONS or not isinstance(need, list | tuple):
+        used_by = ", ".join(f"'{a}'" for a in agents)
+        for domain, at in _tool_hosts(tool):
+            if domain in seen or any(domain_granted(domain, a) for a in egress):
                 continue
+            seen.add(domain)
+            report.add(
+                codes.EGRESS_OUTSIDE_RESIDENCY,
+                tool.file,
+                tool.doc.span(at),
+                f"tool '{tool.name}' (used by {used_by}) reaches '{domain}', which "
+                f"environment '{environment}' with {env.residency} residency does not allow",
+                hint=_egress_hint(index, environment),
+                severity=severity,
+            )
+    project = index.project
+    assert project is not None
+    for name, provider in sorted(env.providers.items()):
+        host = urlsplit(provider.base_url).hostname
+        if host is None or any(domain_granted(host, a) for a in egress):
+            continue
+        at = ("spec", "environments", environment, "providers", name, "baseUrl")
+        report.add(
+            codes.EGRESS_OUTSIDE_RESIDENCY,
+            project.file,
+            project.doc.span(at),
+            f"model provider '{name}' is reached at '{host}', which environment "
+            f"'{environment}' with {env.residency} residency does not allow",
+            hint=_egress_hint(index, environment),
+            severity=severity,
+        )
+
+
+def _tool_hosts(tool: Resource[ToolSpec]) -> Iterator[tuple[str, YamlPath]]:
+    """Every host a tool needs (its domain permissions, its MCP server) or is called at (an
+    http tool's endpoint), with where it is written."""
+    for name, need, path in tool_needs(tool):
+        if name in DOMAIN_PERMISSIONS and isinstance(need, list | tuple):
             for i, domain in enumerate(str(d) for d in need):
-                if domain in seen or any(domain_granted(domain, a) for a in env.egress):
-                    continue
-                seen.add(domain)
-                at = (*path, i) if path[-1] == name else path
-                used_by = ", ".join(f"'{a}'" for a in agents)
-                report.add(
-                    codes.EGRESS_OUTSIDE_RESIDENCY,
-                    tool.file,
-                    tool.doc.span(at),
-                    f"tool '{tool.name}' (used by {used_by}) reaches '{domain}', which "
-                    f"environment '{environment}' with {env.residency} residency does not allow",
-                    hint=_egress_hint(index, environment),
-                    severity=severity,
-                )
+                yield domain, (*path, i) if path[-1] == name else path
+    spec = tool.spec
+    if isinstance(spec, HttpTool):
+        host = urlsplit(spec.endpoint).hostname
+        if host is not None:
+            yield host, ("spec", "endpoint")
 
 
 def _egress_hint(index: Index, environment: str) -> str:

@@ -12,12 +12,16 @@ its `inputs`, an explicit and reviewed list:
 - ``roles``: the definition of each role the plan's agents run under (``allowedTools`` and
   ``permissions``), by name: the part of the policies a plan uses that its profiles do not already
   hold. Rules are checks, not execution, and reach no key;
+- ``tools``: the hash of each tool the plan reaches as ``tools/<name>.json`` holds it (how it is
+  called: type, endpoint or MCP server or entrypoint, headers, schemas, version), by name: an
+  endpoint moved re-plans exactly the plans whose steps may call it;
 - ``template``: the template name and version that rendered the workflow, if one did;
 - ``toggles``: the environment's toggles, only when one of the plan's conditions reads ``env``;
 - ``fallback``: the key of an LLM plan's fallback plan (it runs when planning fails);
 - ``compiler``: the compiler's compatibility line (``0.1`` while below 1.0, then the major).
 
-Nothing else: no path, time, host or hash-seed-dependent order can reach a key.
+Nothing else: no path, time, host or hash-seed-dependent order can reach a key, and no
+Scenario (a test of the plan, not a part of it).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from agentflow.bundle.canonical import canonical_json, sha256_digest
 from agentflow.bundle.plan import PLANNER_VERSIONS, LlmPlan, Plan
 from agentflow.bundle.plan_json import plan_to_json
 from agentflow.bundle.profile import ExecProfile, profile_id
+from agentflow.bundle.tool import ToolSpec
 from agentflow.compiler import __version__
 from agentflow.compiler.load.index import Index
 from agentflow.compiler.model.project import Environment
@@ -64,6 +69,8 @@ def plan_key_inputs(
     index: Index,
     templates: tuple[TemplateUse, ...],
     environment: Environment | None,
+    *,
+    tools: Mapping[str, ToolSpec],
 ) -> Mapping[str, KeyInputs]:
     """The key inputs of every plan, by workflow name."""
     rendered_by = {
@@ -82,6 +89,7 @@ def plan_key_inputs(
             "plan": document,
             "profiles": _profile_hashes(pairs[name], profiles),
             "roles": _roles(pairs[name], index),
+            "tools": _tool_hashes(pairs[name], tools),
             "template": _template(rendered_by.get(name)),
             "toggles": _toggles(document, environment),
             "fallback": None,
@@ -102,6 +110,18 @@ def _profile_hashes(
 ) -> dict[str, str]:
     ids = (profile_id(agent, tool) for agent, tool in pairs)
     return {id_: profiles[id_].hash for id_ in sorted(ids) if id_ in profiles}
+
+
+def _tool_hashes(
+    pairs: frozenset[tuple[str, str | None]], tools: Mapping[str, ToolSpec]
+) -> dict[str, str]:
+    names = sorted({tool for _, tool in pairs if tool is not None and tool in tools})
+    return {name: tool_hash(tools[name]) for name in names}
+
+
+def tool_hash(tool: ToolSpec) -> str:
+    """``sha256:`` over the canonical ``tools/<name>.json`` of a tool."""
+    return sha256_digest(canonical_json(tool.to_json()))
 
 
 def _roles(pairs: frozenset[tuple[str, str | None]], index: Index) -> dict[str, Any]:

@@ -15,7 +15,9 @@ reviewer can trace a value to the line that set it:
 - ``sandbox``: the environment's, else the strongest policy ``sandbox.default``, else gvisor.
 - ``residency``: the environment's mode, region and egress allow-list, and the agent's region.
 - ``retry`` (the agent's, clamped to ``maxRetries``), ``circuitBreaker`` (the tool's, or the
-  defaults), ``budget`` and ``concurrency`` (the agent's), ``model`` (the agent's).
+  defaults), ``budget`` and ``concurrency`` (the agent's), ``model`` (the agent's, with the
+  ``baseUrl`` and ``apiKey`` reference the environment's ``providers`` give its provider; both
+  None without ``--env`` or without an entry for the provider).
 
 The profile's ``hash`` covers every field but the provenance (file lines move with cosmetic
 edits; a plan-cache key must not). The environment's constraints are checked in
@@ -43,6 +45,7 @@ from agentflow.bundle.profile import (
     Residency,
     Sandbox,
 )
+from agentflow.bundle.secrets import SecretRef
 from agentflow.compiler.check.environment import TargetEnvironment
 from agentflow.compiler.diagnostics.positions import YamlPath
 from agentflow.compiler.load.index import Index
@@ -329,11 +332,19 @@ class _Builder:
         if model is None:
             return None
         self.note("model", _at("agent", self.agent, ("spec", "model")))
+        provider = self.env.providers.get(model.provider) if self.env is not None else None
+        project = self.index.project
+        if provider is not None and project is not None and self.environment is not None:
+            path = ("spec", "environments", self.environment, "providers", model.provider)
+            self.note("model", _at("environment", project, path))
+        api_key = provider.api_key if provider is not None else None
         return ModelSettings(
             provider=model.provider,
             name=model.name,
             temperature=model.temperature,
             max_tokens=model.max_tokens,
+            base_url=provider.base_url if provider is not None else None,
+            api_key=SecretRef(api_key.secret_ref) if api_key is not None else None,
         )
 
     def _cost(self) -> float | None:

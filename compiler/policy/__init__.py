@@ -1,1 +1,1 @@
-"""Policies: grants, roles and limits, policy packs and CEL rules.   AF309 AF6xx"""
+"""Policies: grants, roles and limits, policy packs, CEL rules and credentials.   AF309 AF6xx"""

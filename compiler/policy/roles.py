@@ -27,7 +27,7 @@ from agentflow.compiler.model.policy import PolicySpec, Role
 from agentflow.compiler.model.tool import McpTool, ToolSpec
 from agentflow.compiler.model.units import duration_ms, quantity
 from agentflow.compiler.model.walk import walk_tree
-from agentflow.compiler.model.workflow import ActionN, BtWorkflow, FsmWorkflow, WorkflowSpec
+from agentflow.compiler.model.workflow import ActionN, BtWorkflow, FsmWorkflow, State, WorkflowSpec
 from agentflow.compiler.policy.grants import mcp_host, ungranted
 
 
@@ -211,7 +211,7 @@ def _steps_with_retry(workflow: Resource[WorkflowSpec]) -> Iterator[tuple[YamlPa
     spec = workflow.spec
     if isinstance(spec, FsmWorkflow):
         for name, state in spec.states.items():
-            if state.retry is not None:
+            if isinstance(state, State) and state.retry is not None:
                 yield ("spec", "states", name), state.retry
     elif isinstance(spec, BtWorkflow):
         for path, node, _ in walk_tree(spec.root, ("spec", "root")):

@@ -38,6 +38,7 @@ KINDS_IN_ORDER: tuple[KindName, ...] = (
     "Workflow",
     "Template",
     "TemplateInstance",
+    "Scenario",
 )
 _KIND_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 """Where ``TemplateInstance`` splits into words."""

@@ -9,8 +9,11 @@ Input: two `BundleView`s (base and head). Output: a frozen `BundleDiff`:
   raised, a policy rule removed or downgraded (error → warning);
 - per workflow: added, removed, or changed: states and transitions added and removed,
   conditions changed (old → new expression), bindings, error edges, retries, timeouts; and
-  whether its plan-cache key moved (it re-plans), with the profiles that moved it;
-- profiles added, removed or changed in ways that widen nothing, and rules changed.
+  whether its plan-cache key moved (it re-plans), with the profiles and tools that moved it;
+- profiles added, removed or changed in ways that widen nothing; tools added, removed or
+  called differently (type, endpoint, MCP server or tool, entrypoint, a header, a schema, the
+  version); and rules changed. A host newly reached is an escalation of the profiles that
+  reach it (their domains), never only a tool change.
 
 Pure: nothing here reads files or git (`sides` does).
 """
@@ -24,6 +27,8 @@ from typing import Any
 from agentflow.bundle.profile import ExecProfile, profile_id
 from agentflow.bundle.queries import reachable_pairs
 from agentflow.bundle.read import BundleView
+from agentflow.bundle.secrets import Text
+from agentflow.bundle.tool import ToolSpec
 from agentflow.compiler.review.changes import Change, plan_changes
 from agentflow.compiler.review.escalations import Escalation, escalations
 
@@ -40,6 +45,8 @@ class PlanDiff:
     """Its plan-cache key moved (an existing workflow whose cached plans are invalid)."""
     moved_profiles: tuple[str, ...]
     """The profiles it reaches whose hash moved: why it re-plans when its plan did not change."""
+    moved_tools: tuple[str, ...] = ()
+    """The tools it reaches that are called differently now: another reason it re-plans."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,15 @@ class ProfileDiff:
     id: str
     status: str
     fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDiff:
+    name: str
+    status: str
+    """``added``, ``removed`` or ``changed``."""
+    changes: tuple[Change, ...]
+    """For a changed tool: what is called differently."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,7 @@ class BundleDiff:
     plans: tuple[PlanDiff, ...]
     profiles: tuple[ProfileDiff, ...]
     rules: tuple[RuleDiff, ...]
+    tools: tuple[ToolDiff, ...] = ()
 
     @property
     def invalidated(self) -> tuple[str, ...]:
@@ -75,7 +92,7 @@ class BundleDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.escalations or self.plans or self.profiles or self.rules)
+        return not (self.escalations or self.plans or self.profiles or self.tools or self.rules)
 
 
 def diff_bundles(base: BundleView, head: BundleView) -> BundleDiff:
@@ -84,7 +101,9 @@ def diff_bundles(base: BundleView, head: BundleView) -> BundleDiff:
         for id_ in base.profiles.keys() | head.profiles.keys()
         if _content(base.profiles.get(id_)) != _content(head.profiles.get(id_))
     }
-    plans = tuple(_plan_diffs(base, head, moved))
+    tools = tuple(_tool_diffs(base, head))
+    changed_tools = {t.name for t in tools}
+    plans = tuple(_plan_diffs(base, head, moved, changed_tools))
     found = escalations(base.profiles, head.profiles, _rules(base), _rules(head))
     return BundleDiff(
         base=base.label,
@@ -93,13 +112,16 @@ def diff_bundles(base: BundleView, head: BundleView) -> BundleDiff:
         plans=plans,
         profiles=tuple(_profile_diffs(base, head)),
         rules=tuple(_rule_diffs(base, head)),
+        tools=tools,
     )
 
 
 # --- plans ---------------------------------------------------------------------------------
 
 
-def _plan_diffs(base: BundleView, head: BundleView, moved: set[str]) -> Iterator[PlanDiff]:
+def _plan_diffs(
+    base: BundleView, head: BundleView, moved: set[str], changed_tools: set[str]
+) -> Iterator[PlanDiff]:
     old_keys, new_keys = base.keys, head.keys
     for name in sorted(base.plans.keys() | head.plans.keys()):
         old, new = base.plans.get(name), head.plans.get(name)
@@ -110,10 +132,12 @@ def _plan_diffs(base: BundleView, head: BundleView, moved: set[str]) -> Iterator
         else:
             changes = tuple(plan_changes(old, new))
             replans = old_keys.get(name) != new_keys.get(name)
-            reached = sorted(profile_id(a, t) for a, t in reachable_pairs(new))
+            pairs = reachable_pairs(new)
+            reached = sorted(profile_id(a, t) for a, t in pairs)
             profiles = tuple(p for p in reached if p in moved)
+            tools = tuple(sorted({t for _, t in pairs if t is not None} & changed_tools))
             if changes or replans:
-                yield PlanDiff(name, "changed", changes, replans, profiles)
+                yield PlanDiff(name, "changed", changes, replans, profiles, tools)
 
 
 def _content(profile: ExecProfile | None) -> dict[str, Any] | None:
@@ -132,6 +156,54 @@ def _profile_diffs(base: BundleView, head: BundleView) -> Iterator[ProfileDiff]:
         else:
             fields = tuple(sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)))
             yield ProfileDiff(id_, "changed", fields)
+
+
+def _tool_diffs(base: BundleView, head: BundleView) -> Iterator[ToolDiff]:
+    for name in sorted(base.tools.keys() | head.tools.keys()):
+        old, new = base.tools.get(name), head.tools.get(name)
+        if old == new:
+            continue
+        if old is None:
+            yield ToolDiff(name, "added", ())
+        elif new is None:
+            yield ToolDiff(name, "removed", ())
+        else:
+            yield ToolDiff(name, "changed", tuple(tool_changes(old, new)))
+
+
+def tool_changes(old: ToolSpec, new: ToolSpec) -> Iterator[Change]:
+    """How a tool is called differently: each field that moved, each header by name."""
+    where = f"tool {new.name}"
+    old_mcp, new_mcp = old.mcp, new.mcp
+    for what, was, now in (
+        ("type", old.type, new.type),
+        ("version", old.version, new.version),
+        ("endpoint", old.endpoint, new.endpoint),
+        ("mcp server", old_mcp.server if old_mcp else None, new_mcp.server if new_mcp else None),
+        ("mcp tool", old_mcp.tool if old_mcp else None, new_mcp.tool if new_mcp else None),
+        ("entrypoint", old.entrypoint, new.entrypoint),
+    ):
+        if was != now:
+            yield Change(where, what, was, now)
+    before, after = dict(old.headers), dict(new.headers)
+    for header in sorted(before.keys() | after.keys()):
+        if before.get(header) != after.get(header):
+            yield Change(
+                where, f"header {header}", _text(before.get(header)), _text(after.get(header))
+            )
+    for what, was, now in (
+        ("input schema", old.input_schema, new.input_schema),
+        ("output schema", old.output_schema, new.output_schema),
+    ):
+        if was != now:
+            yield Change(where, what, was, now)
+
+
+def _text(value: Text | None) -> str | None:
+    """A header value as a reviewer reads it: the string, or ``{secretRef: NAME}``."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{{secretRef: {value.name}}}"
 
 
 def _rules(view: BundleView) -> dict[tuple[str, str], Mapping[str, Any]]:

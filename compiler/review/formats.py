@@ -49,11 +49,18 @@ def render_text(diff: BundleDiff) -> str:
             out += [f"    {_change_line(c)}" for c in plan.changes]
             if plan.moved_profiles:
                 out.append(f"    profiles changed: {', '.join(plan.moved_profiles)}")
+            if plan.moved_tools:
+                out.append(f"    tools changed: {', '.join(plan.moved_tools)}")
     if diff.profiles:
         out += ["", "ExecProfiles"]
         for profile in diff.profiles:
             fields = f": {', '.join(profile.fields)}" if profile.fields else ""
             out.append(f"  {profile.id} ({profile.status}{fields})")
+    if diff.tools:
+        out += ["", "Tools"]
+        for tool in diff.tools:
+            out.append(f"  {tool.name} ({tool.status})")
+            out += [f"    {_change_line(c)}" for c in tool.changes]
     if diff.rules:
         out += ["", "Policy rules"]
         out += [f"  {r.policy}/{r.name} ({r.status})" for r in diff.rules]
@@ -89,6 +96,15 @@ def render_markdown(
         for profile in diff.profiles:
             fields = f": {', '.join(profile.fields)}" if profile.fields else ""
             lines.append(f"| `{profile.id}` | {profile.status}{_md(fields)} |")
+        sections.append("\n".join([*lines, "", "</details>"]) + "\n")
+    if diff.tools:
+        lines = ["<details><summary>Tools changed</summary>", ""]
+        lines += ["| tool | change | before | after |", "|---|---|---|---|"]
+        for tool in diff.tools:
+            if not tool.changes:
+                lines.append(f"| `{tool.name}` | {tool.status} | — | — |")
+            for c in tool.changes:
+                lines.append(f"| `{tool.name}` | {c.what} | {_code(c.old)} | {_code(c.new)} |")
         sections.append("\n".join([*lines, "", "</details>"]) + "\n")
     if diff.rules:
         lines = ["<details><summary>Policy rules changed</summary>", ""]
@@ -130,6 +146,7 @@ def render_json(diff: BundleDiff) -> dict[str, Any]:
                 "status": p.status,
                 "replans": p.replans,
                 "profilesChanged": list(p.moved_profiles),
+                "toolsChanged": list(p.moved_tools),
                 "changes": [
                     {"where": c.where, "what": c.what, "old": c.old, "new": c.new}
                     for c in p.changes
@@ -139,6 +156,17 @@ def render_json(diff: BundleDiff) -> dict[str, Any]:
         ],
         "profiles": [
             {"id": p.id, "status": p.status, "fields": list(p.fields)} for p in diff.profiles
+        ],
+        "tools": [
+            {
+                "name": t.name,
+                "status": t.status,
+                "changes": [
+                    {"where": c.where, "what": c.what, "old": c.old, "new": c.new}
+                    for c in t.changes
+                ],
+            }
+            for t in diff.tools
         ],
         "rules": [
             {"policy": r.policy, "name": r.name, "status": r.status, "old": r.old, "new": r.new}
@@ -207,6 +235,8 @@ def _md_plan(plan: PlanDiff, head: Plan | None, base: Plan | None) -> str:
         lines.append("")
     if plan.moved_profiles:
         lines += [f"ExecProfiles that moved its key: {', '.join(plan.moved_profiles)}", ""]
+    if plan.moved_tools:
+        lines += [f"Tools that moved its key: {', '.join(plan.moved_tools)}", ""]
     if head is not None and (plan.changes or plan.status == "added"):
         lines += ["```mermaid", mermaid_with_changes(head, base).rstrip("\n"), "```", ""]
     lines.append("</details>")

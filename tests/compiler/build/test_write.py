@@ -21,9 +21,14 @@ from tests.conftest import EXAMPLE_REPO, FIXTURES, ROOT, run_af
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 SCHEMAS = {
     name: jsonschema.Draft7Validator(
-        json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
+        json.loads((ROOT / "schemas" / f"{file}.schema.json").read_text())
     )
-    for name in ("bundle", "plan", "profile")
+    for name, file in {
+        "bundle": "bundle",
+        "plan": "plan",
+        "profile": "profile",
+        "tool": "bundle-tool",
+    }.items()
 }
 
 
@@ -76,6 +81,7 @@ def test_the_bundle_has_the_spec_layout_and_verifies(example: Path) -> None:
     assert names == [
         "eu-support",
         "priority-intake",
+        "refund-request",
         "smart-support",
         "support-triage",
         "us-support",

@@ -41,6 +41,7 @@ def test_the_example_fsm_plan() -> None:
     assert sorted(plans) == [
         "eu-support",
         "priority-intake",
+        "refund-request",
         "smart-support",
         "support-triage",
         "us-support",
@@ -222,7 +223,7 @@ def test_plans_do_not_depend_on_the_hash_seed() -> None:
     assert len(outputs) == 1
     (output,) = outputs
     digests = dict(line.split() for line in output.splitlines())
-    assert len(digests) == 5
+    assert len(digests) == 6
     assert digests["support-triage"] == sha256_digest(plan_files(EXAMPLE_REPO)["support-triage"])
 
 

@@ -45,6 +45,7 @@ def keys_of(root: Path, environment: str | None = None) -> dict[str, str]:
         validation.index,
         validation.templates,
         validation.target.spec,
+        tools=validation.tools,
     )
     return {name: item.key for name, item in inputs.items()}
 
@@ -163,8 +164,7 @@ def test_environment_toggles_reach_only_plans_whose_conditions_read_env(tmp_path
     )
     project = tmp_path / "repo" / "af.yaml"
     with_toggle = project.read_text().replace(
-        'dev: {sandbox: process, residency: "off"}',
-        'dev: {sandbox: process, residency: "off", toggles: {fast_path: true}}',
+        'residency: "off"\n', 'residency: "off"\n      toggles: {fast_path: true}\n', 1
     )
     assert with_toggle != project.read_text()
     project.write_text(with_toggle)
@@ -178,3 +178,42 @@ def test_keys_hold_no_path_and_name_the_compiler_line(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE_REPO, tmp_path / "a" / "b" / "repo")
     assert keys_of(tmp_path / "a" / "b" / "repo") == keys_of(EXAMPLE_REPO)
     assert compatibility_line("0.1.7") == "0.1" and compatibility_line("2.3.0") == "2"
+
+
+@pytest.mark.parametrize("repo", sorted(REPOS))
+def test_a_tool_endpoint_changes_exactly_the_keys_of_the_plans_that_reach_it(
+    repo: str, tmp_path: Path
+) -> None:
+    """How a tool is called (tools/<name>.json) is a key input: an endpoint, an MCP server or
+    an entrypoint moved re-plans the plans that may call the tool, and only those."""
+    root = REPOS[repo]
+    base = keys_of(root)
+    for tool in _tools(root):
+        copy = tmp_path / tool
+        shutil.copytree(root, copy)
+        resource = compiled(copy).index.get("Tool", tool)
+        assert resource is not None
+        path = copy / resource.file
+        text = path.read_text()
+        edited = re.sub(r"(https://[^/\s,}]+)", r"\1/moved", text, count=1)
+        if edited == text:
+            edited = re.sub(r'(entrypoint: "?[\w.]+):', r"\1_moved:", text, count=1)
+        assert edited != text, f"{tool} has no endpoint, server or entrypoint to move"
+        path.write_text(edited)
+        assert changed(base, keys_of(copy)) == plans_reaching(root, tool), tool
+
+
+def test_a_header_changes_the_keys_of_the_plans_that_call_its_tool(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE_REPO, tmp_path / "repo")
+    tool = tmp_path / "repo" / "tools" / "refund-issue.yaml"
+    tool.write_text(tool.read_text().replace("{secretRef: payments-token}", "{secretRef: other}"))
+    assert changed(keys_of(EXAMPLE_REPO), keys_of(tmp_path / "repo")) == plans_reaching(
+        EXAMPLE_REPO, "refund-issue"
+    )
+    assert plans_reaching(EXAMPLE_REPO, "refund-issue") == {"refund-request"}
+
+
+def test_scenarios_change_no_key(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE_REPO, tmp_path / "repo")
+    shutil.rmtree(tmp_path / "repo" / "scenarios")
+    assert keys_of(tmp_path / "repo") == keys_of(EXAMPLE_REPO)
