@@ -36,6 +36,7 @@ from agentflow.runtime.clock import Clock
 from agentflow.runtime.engine.context import Context
 from agentflow.runtime.engine.decide import decide
 from agentflow.runtime.engine.run import (
+    ApprovalExpired,
     ApprovalGiven,
     AwaitApproval,
     CancelRequested,
@@ -115,6 +116,8 @@ class Worker:
         self.outbox_dirty = True
         """Whether this worker wrote messages the relay has not looked at (it looks at least
         once); other writers (an API, another process) are found by `relay(force=True)`."""
+        self._reports: list[StepReport] = []
+        """Approval steps recorded while deciding, reported once their transaction commits."""
         self.next_due: int | None = None
         """The earliest timer this worker set since it last looked, so an idle loop need not
         ask the store each turn."""
@@ -135,6 +138,10 @@ class Worker:
         elif kind == "signal":
             self._signal(str(payload["run"]), int(payload["signal"]))
         await self.bus.ack(delivery)
+        reports, self._reports = self._reports, []
+        if self.observer is not None:
+            for report in reports:
+                self.observer(report)
 
     def _event(self, run_id: str, event: Event) -> None:
         with self.store.transaction() as tx:
@@ -252,6 +259,7 @@ class Worker:
         bundle = self.bundles.get(run.bundle_digest)
         context = Context(bundle.plans, self.conditions, now)
         before = state_from_json(run.state)
+        approvals = [self._record_approval(tx, run, before, event, now)]
         decision = decide(context, before, event)
         dispatched: list[str] = []
         retry_at = next(
@@ -262,6 +270,7 @@ class Worker:
             follow_up = self._carry_out(tx, run, decision, records, dispatched, now)
             if follow_up is None:
                 break
+            approvals.append(self._record_approval(tx, run, decision.state, follow_up, now))
             decision = decide(context, decision.state, follow_up)
         state = decision.state
         if state.status != before.status:
@@ -275,12 +284,61 @@ class Worker:
             error=state.error,
             now=now,
         )
+        for row in approvals:
+            if row is not None:
+                after = tuple(name for name in dispatched if name != row.name)
+                self._reports.append(
+                    StepReport(
+                        run_id=run.id, step=row, next=after, retry_at=None, status=state.status
+                    )
+                )
         if state.finished:
             tx.cancel_timers(run.id)
             tx.audit_global(
                 "run.anchor", {"run": run.id, "records": run.audit_seq, "head": run.audit_head}, now
             )
         return state, tuple(dispatched), retry_at
+
+    def _record_approval(
+        self, tx: Tx, run: RunRow, state: RunState, event: Event, now: int
+    ) -> StepRow | None:
+        """A person's decision (or its timeout) is the approval state's step: recorded like
+        any step, so the run's path and its steps show it."""
+        if (
+            not isinstance(event, ApprovalGiven | ApprovalExpired)
+            or event.state != state.waiting_for
+        ):
+            return None
+        attempt = next((a for a in state.in_flight if a.key == event.state), None)
+        if attempt is None:
+            return None
+        given = isinstance(event, ApprovalGiven)
+        output = (
+            {"approved": event.approved, "approver": event.approver, "comment": event.comment}
+            if isinstance(event, ApprovalGiven)
+            else None
+        )
+        row = StepRow(
+            run_id=run.id,
+            seq=attempt.seq,
+            attempt=attempt.attempt,
+            name=event.state,
+            agent=None,
+            tool=None,
+            status="succeeded" if given else "failed",
+            input=None,
+            output=output,
+            error=None if given else f"approval of '{event.state}' timed out",
+            tokens=0,
+            dollars=0.0,
+            started_at=now,
+            ended_at=now,
+        )
+        try:
+            tx.record_step(row)
+        except AlreadyRecorded:
+            return None
+        return row
 
     def _carry_out(
         self,

@@ -76,7 +76,10 @@ def parse_input(text: str | None, file: str | None, default: Any) -> Any:
 def step_line(report: StepReport) -> str:
     """``state  agent/tool  status  duration  → next`` (SPEC §4)."""
     step = report.step
-    who = step.agent if step.tool is None else f"{step.agent}/{step.tool}"
+    if step.agent is None:  # an approval state: a person decided
+        who = "approval"
+    else:
+        who = step.agent if step.tool is None else f"{step.agent}/{step.tool}"
     took = f"{step.ended_at - step.started_at}ms"
     if report.next:
         after = "→ " + ", ".join(report.next)

@@ -23,6 +23,7 @@ from agentflow.runtime.commands.common import (
     step_line,
 )
 from agentflow.runtime.embedded import Embedded, RunRefused, data_dir
+from agentflow.runtime.engine.run import state_from_json
 from agentflow.runtime.logs import configure
 from agentflow.runtime.steps import ScenarioSteps
 from agentflow.runtime.store.rows import RunRow, StepRow
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     except RunRefused as refused:
         print(f"af run: {refused}", file=sys.stderr)
         return 1
+    for state, answer in scenario.approvals if scenario is not None else ():
+        runtime.signal(run_id, "approve", state, answer.to_json(), answer.approver)
     asyncio.run(runtime.drive([run_id]))
     row = runtime.store.run(run_id)
     assert row is not None
@@ -78,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"run {row.id}: {row.status}" + (f": {row.error}" if row.error else ""))
         if row.output is not None:
             print(json.dumps(row.output, indent=2, sort_keys=True, ensure_ascii=False))
-        if row.status == "waiting":
-            print(f"  waiting for an approval: af runs approve {row.id} STATE --path {args.path}")
+        waiting = state_from_json(row.state).waiting_for
+        if row.status == "waiting" and waiting is not None:
+            where = f"--path {args.path}"
+            print(f"  waiting in '{waiting}': af runs approve {row.id} {waiting} {where}")
     else:
         print(
             json.dumps({"run": run_json(row, steps)}, indent=2, sort_keys=True, ensure_ascii=False)

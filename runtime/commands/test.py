@@ -17,6 +17,7 @@ from agentflow.runtime.cli import UsageError
 from agentflow.runtime.clock import VirtualClock
 from agentflow.runtime.commands.common import compiled, read_scenarios, repository
 from agentflow.runtime.embedded import Embedded
+from agentflow.runtime.engine.run import state_from_json
 from agentflow.runtime.steps import ScenarioSteps
 
 
@@ -67,6 +68,9 @@ def _run(scenario: Scenario, archive: bytes) -> Result:
         row = runtime.store.run(run_id)
         assert row is not None
         path = tuple(step.name for step in runtime.store.steps(run_id))
+        waiting = state_from_json(row.state).waiting_for
+        if row.status == "waiting" and waiting is not None:
+            path = (*path, waiting)  # the state the run waits in is where its path stands
         runtime.store.close()
         return Result(scenario, row.status, path, row.error)
 

@@ -84,3 +84,60 @@ def test_the_production_runtime_says_it_is_not_built_yet() -> None:
     ran = run_af("runtime", "serve")
     assert ran.returncode == 2
     assert "not built yet" in ran.stderr
+
+
+def test_af_test_runs_every_scenario_of_the_example(tmp_path: Path) -> None:
+    env = {"AF_DATA_DIR": str(tmp_path / "data")}
+    ran = run_af("test", EXAMPLE_REPO, env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[-1] == "11 passed, 0 failed"
+    assert "ok    refund-waiting (refund-request) waiting" in lines
+    junit = run_af("test", EXAMPLE_REPO, "--format", "junit", env=env)
+    import xml.etree.ElementTree as ElementTree
+
+    suite = ElementTree.fromstring(junit.stdout)
+    assert suite.get("tests") == "11" and suite.get("failures") == "0"
+
+
+def test_a_scenario_that_fails_says_what_was_expected_and_what_happened(tmp_path: Path) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE_REPO, repo, ignore=shutil.ignore_patterns(".af"))
+    scenario = repo / "scenarios" / "password-reset.yaml"
+    scenario.write_text(scenario.read_text().replace("status: succeeded", "status: failed"))
+    ran = run_af(
+        "test", repo, "--scenario", "password-reset", env={"AF_DATA_DIR": str(tmp_path / "d")}
+    )
+    assert ran.returncode == 1
+    assert "FAIL  password-reset (support-triage) at scenarios/password-reset.yaml:" in ran.stdout
+    assert "      expected: failed [classify, knowledge_search, knowledge_search" in ran.stdout
+    assert "      actual:   succeeded [classify, knowledge_search, knowledge_search" in ran.stdout
+
+
+def test_a_run_with_a_scenario_as_json(tmp_path: Path) -> None:
+    env = {"AF_DATA_DIR": str(tmp_path / "data")}
+    ran = run_af(
+        "run",
+        "support-triage",
+        EXAMPLE_REPO,
+        "--scenario",
+        "password-reset",
+        "--format",
+        "json",
+        env=env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    run = ran.json()["run"]
+    assert run["status"] == "succeeded" and run["workflow"] == "support-triage"
+    assert [s["state"] for s in run["steps"]][:3] == [
+        "classify",
+        "knowledge_search",
+        "knowledge_search",
+    ]
+    assert [s["attempt"] for s in run["steps"]][1:3] == [1, 2]
+    assert run["steps"][1]["error"] == "timeout"
+    assert run["steps"][0]["startedAt"].endswith("Z")
+    unknown = run_af("run", "support-triage", EXAMPLE_REPO, "--scenario", "nope", env=env)
+    assert unknown.returncode == 2 and "no scenario 'nope'" in unknown.stderr

@@ -26,7 +26,7 @@ def test_every_registered_code_is_documented() -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     block = lines[lines.index("```bash") + 1 : lines.index("```")]
-    assert block[0].endswith("af validate examples/repo")
+    assert block[0].endswith("af run support-triage examples/repo --scenario password-reset")
     assert block[1] == ".venv/bin/python -m pytest"
 
 
