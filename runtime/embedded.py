@@ -60,7 +60,11 @@ def start_run(
             return existing
     run_id = ulid(now)
     state = RunState(
-        run_id=run_id, workflow=workflow, plan=workflow, input=input, env=dict(env or {})
+        run_id=run_id,
+        workflow=workflow,
+        plan=workflow,
+        input=input,
+        env=dict(env if env is not None else bundle.view.manifest.get("toggles", {})),
     )
     tx.insert_run(
         id=run_id,

@@ -103,6 +103,7 @@ def assemble_bundle(validation: Validation, provenance: Provenance, created_at: 
         },
         "compiler": {"name": COMPILER_NAME, "version": __version__},
         "environment": target.name,
+        "toggles": dict(sorted(target.spec.toggles.items())) if target.spec is not None else {},
         "createdAt": rfc3339(created_at),
         "files": {path: sha256_digest(data) for path, data in sorted(files.items())},
         "workflows": workflows,

@@ -136,3 +136,43 @@ def test_an_unknown_workflow_is_refused(tmp_path: Path, archive: bytes) -> None:
     bundle = runtime.add_bundle(archive)
     with pytest.raises(RunRefused, match="support-triage"):
         runtime.start(bundle, "nope", {})
+
+
+def test_conditions_read_the_environment_toggles_the_bundle_carries(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import EXAMPLE_REPO
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE_REPO, repo, ignore=shutil.ignore_patterns(".af"))
+    project = repo / "af.yaml"
+    project.write_text(
+        project.read_text().replace("    dev:", "    dev:\n      toggles: {fast_path: true}", 1)
+    )
+    flow = repo / "workflows" / "support-triage.yaml"
+    flow.write_text(
+        flow.read_text().replace(
+            "output.intent == 'question' && output.confidence >= 0.8",
+            "output.intent == 'question' && (output.confidence >= 0.8 || env.fast_path)",
+        )
+    )
+    unsure = Scenario(
+        **{
+            **{f: getattr(RESET, f) for f in RESET.__dataclass_fields__},
+            "stubs": _answers(
+                classifier={"intent": "question", "confidence": 0.2},
+                kb_search={"items": [], "confidence": 0.1},
+                writer={"subject": "s", "body": "b"},
+                send_email={"accepted": True},
+            ),
+        }
+    )
+    for environment, expected in ((None, "escalate"), ("dev", "knowledge_search")):
+        folder = tmp_path / f"dist-{environment}"
+        archive = archive_of(repo, folder=folder, environment=environment)
+        runtime = Embedded(folder / "data", ScenarioSteps(unsure), clock=VirtualClock())
+        bundle = runtime.add_bundle(archive)
+        assert bundle.view.manifest["toggles"] == ({"fast_path": True} if environment else {})
+        run_id = runtime.start(bundle, "support-triage", {"ticket": "t"})
+        asyncio.run(runtime.drive([run_id], limit_s=60))
+        assert runtime.store.steps(run_id)[1].name == expected
