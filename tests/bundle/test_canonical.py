@@ -10,7 +10,8 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import given
+import rfc8785
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentflow.bundle.canonical import NotJsonError, canonical_json, sha256_digest
@@ -148,3 +149,44 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return math.isclose(a, b, rel_tol=0, abs_tol=0) or a == b
     return bool(a == b)
+
+
+_SAFE_INTEGERS = st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+
+
+def _values(
+    keys: st.SearchStrategy[str], scalars: st.SearchStrategy[object]
+) -> st.SearchStrategy[object]:
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+        max_leaves=20,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _values(
+        st.text(st.characters(max_codepoint=127), max_size=6),
+        st.none() | st.booleans() | _SAFE_INTEGERS | _TEXT,
+    )
+)
+def test_the_fast_path_writes_exactly_rfc8785(value: object) -> None:
+    """No floats and ASCII keys: the json-module path; its bytes must be RFC 8785's."""
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _values(
+        _TEXT,
+        st.none()
+        | st.booleans()
+        | _SAFE_INTEGERS
+        | _TEXT
+        | st.floats(allow_nan=False, allow_infinity=False),
+    )
+)
+def test_any_json_value_writes_exactly_rfc8785(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
